@@ -1,0 +1,3 @@
+"""archiver: evidence-grade web archiving and link-rot checking."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,62 @@
+"""The exception tree, on one page.
+
+    ArchiverError                 anything archiver raises on purpose
+    ├── ConfigError               bad configuration or usage (exit code 3); names key, value, expectation
+    ├── SourceError               an article input that cannot be read (path and reason)
+    ├── FetchError                a fetch that could not complete; carries the Observation class
+    │   └── GuardRefused          the network guard refused the resolved address
+    ├── RecordError               a WARC could not be written (disk full, file-size limit)
+    └── StoreError                the database refused or is at the wrong schema
+
+Failures of one reference never raise past the pipeline: they become observations.
+Only configuration errors and storage errors stop a run.
+"""
+
+from __future__ import annotations
+
+
+class ArchiverError(Exception):
+    """Base of every error archiver raises on purpose."""
+
+
+class ConfigError(ArchiverError):
+    """Bad configuration or usage. The message names the key, the value and what was expected."""
+
+    def __init__(self, key: str, value: object, expected: str):
+        self.key = key
+        self.value = value
+        self.expected = expected
+        super().__init__(f"{key} = {value!r}: expected {expected}")
+
+
+class SourceError(ArchiverError):
+    """An article input (document, URL list) that cannot be used."""
+
+    def __init__(self, path: str, reason: str):
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+class FetchError(ArchiverError):
+    """A fetch that could not complete. `kind` is an Observation value such as 'dns_error'."""
+
+    def __init__(self, kind: str, detail: str):
+        self.kind = kind
+        self.detail = detail
+        super().__init__(f"{kind}: {detail}")
+
+
+class GuardRefused(FetchError):
+    """The network guard refused an address (loopback, private, link-local, ...)."""
+
+    def __init__(self, detail: str):
+        super().__init__("excluded", detail)
+
+
+class RecordError(ArchiverError):
+    """A WARC file could not be written; the file was cut back to its last complete record."""
+
+
+class StoreError(ArchiverError):
+    """The database could not be opened, upgraded or written."""
