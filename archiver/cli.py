@@ -1,0 +1,205 @@
+"""Command line: verbs, output and exit codes. Nothing imports this module.
+
+Exit codes: 0 ok, 1 unexpected error, 2 the report holds dead or changed links,
+3 bad configuration or usage.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from archiver import __version__
+from archiver.errors import ArchiverError, ConfigError, SourceError
+from archiver.logs import configure_logging
+from archiver.pipeline import ArticleSummary, article_from_cli, open_pipeline, open_store, utc_now
+from archiver.settings import Settings, load_settings
+from archiver.sources import load_sources
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGED, EXIT_USAGE = 0, 1, 2, 3
+DEFAULT_CONFIG = Path("config/archiver.toml")
+
+log = logging.getLogger("archiver")
+
+
+def _settings(ctx: click.Context) -> Settings:
+    """Load settings once per invocation: defaults < file < ARCHIVER_* env < CLI flags."""
+    obj = ctx.find_root().obj
+    if "settings" not in obj:
+        config = obj["config"] or os.environ.get("ARCHIVER_CONFIG")
+        if config is None and DEFAULT_CONFIG.is_file():
+            config = DEFAULT_CONFIG
+        overrides = {"storage.data_dir": obj["data_dir"]} if obj["data_dir"] else {}
+        obj["settings"] = settings = load_settings(config, overrides=overrides)
+        configure_logging(settings.storage.data_dir / "logs", obj["verbosity"])
+    return obj["settings"]
+
+
+def _console(ctx: click.Context) -> Console:
+    return ctx.find_root().obj["console"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config", type=click.Path(dir_okay=False), help="Config TOML (default: config/archiver.toml if present).")
+@click.option("--data-dir", "data_dir", type=click.Path(file_okay=False), help="Where WARCs, reports and the database live.")
+@click.option("-v", "--verbose", count=True, help="More logging (-vv for every fetch).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.version_option(__version__, prog_name="archiver")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, data_dir: str | None, verbose: int, quiet: bool) -> None:
+    """Archive articles and everything they link to; check which links died or changed."""
+    verbosity = -1 if quiet else verbose
+    ctx.obj = {"config": config, "data_dir": data_dir, "verbosity": verbosity, "console": Console(stderr=False, quiet=quiet)}
+
+
+@cli.command()
+@click.argument("urls", nargs=-1, required=True)
+@click.pass_context
+def archive(ctx: click.Context, urls: tuple[str, ...]) -> None:
+    """Capture articles now: the page, its content, its body links and every reference."""
+    settings = _settings(ctx)
+    articles = []
+    for url in urls:
+        try:
+            articles.append(article_from_cli(url))
+        except ValueError as exc:
+            raise click.UsageError(f"invalid URL {url!r}: {exc}") from None
+    summaries = _capture(ctx, settings, articles, "archive")
+    _print_summaries(_console(ctx), summaries)
+
+
+@cli.command()
+@click.argument("urls", nargs=-1, required=True)
+@click.pass_context
+def add(ctx: click.Context, urls: tuple[str, ...]) -> None:
+    """Register articles by URL for later cycles."""
+    settings = _settings(ctx)
+    try:
+        articles = [article_from_cli(url) for url in urls]
+    except ValueError as exc:
+        raise click.UsageError(f"invalid URL: {exc}") from None
+    with open_store(settings) as store:
+        created = sum(store.add_article(article, utc_now())[1] for article in articles)
+    _console(ctx).print(f"{created} article(s) added, {len(articles) - created} already registered")
+
+
+@cli.command(name="import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.pass_context
+def import_(ctx: click.Context, paths: tuple[str, ...]) -> None:
+    """Register articles from seed documents (with an `Original url:` line), URL lists, or folders of them."""
+    settings = _settings(ctx)
+    articles, errors = load_sources(paths)
+    with open_store(settings) as store:
+        created = sum(store.add_article(article, utc_now())[1] for article in articles)
+    console = _console(ctx)
+    console.print(f"{created} article(s) added, {len(articles) - created} already registered")
+    for error in errors:
+        click.echo(f"rejected {error}", err=True)
+    if errors:
+        ctx.exit(EXIT_USAGE)
+
+
+@cli.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """One full cycle: register the configured sources, then capture every registered article."""
+    settings = _settings(ctx)
+    articles, errors = load_sources(settings.sources.articles)
+    for error in errors:
+        log.warning("source rejected: %s", error)
+    with open_store(settings) as store:
+        for article in articles:
+            store.add_article(article, utc_now())
+        registered = store.registered_articles()
+    summaries = _capture(ctx, settings, registered, "run")
+    _print_summaries(_console(ctx), summaries)
+
+
+@cli.command()
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """Registered articles with their last capture and reference counts, and the last run."""
+    settings = _settings(ctx)
+    with open_store(settings) as store:
+        rows = store.list_articles()
+        last = store.last_run()
+    table = Table(title=f"{len(rows)} article(s) in {settings.storage.data_dir}")
+    for column in ("article", "title", "last capture", "refs", "captured", "failed"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        captured_at = row["last_captured_at"].strftime("%Y-%m-%d %H:%M") if row["last_captured_at"] else "never"
+        table.add_row(row["url"], row["title"] or "", captured_at, str(row["link_count"]),
+                      str(row["captured_link_count"]), str(row["failed_link_count"]))
+    console = _console(ctx)
+    console.print(table)
+    if last is not None:
+        console.print(f"last run #{last.id} ({last.kind}) {last.status} at {last.started_at:%Y-%m-%d %H:%M} UTC: {last.counts}")
+
+
+def _capture(ctx: click.Context, settings: Settings, articles, kind: str) -> list[ArticleSummary]:
+    console = _console(ctx)
+    articles = list(articles)
+    if not console.is_terminal:
+        with open_pipeline(settings) as pipeline:
+            return pipeline.archive(articles, kind)
+    columns = (TextColumn("{task.description}", style="cyan"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("articles", total=0)
+
+        def on_progress(advance: int = 0, total: int = 0, description: str = "") -> None:
+            if total:
+                progress.update(task, total=(progress.tasks[0].total or 0) + total)
+            progress.update(task, advance=advance, description=description[:60] or None)
+
+        with open_pipeline(settings, on_progress=on_progress) as pipeline:
+            return pipeline.archive(articles, kind)
+
+
+def _print_summaries(console: Console, summaries: list[ArticleSummary]) -> None:
+    for summary in summaries:
+        if not summary.captured:
+            console.print(f"[red]✗[/red] {summary.url}: not captured ({summary.failure})")
+            continue
+        failed = sum(summary.failed_by_class.values())
+        classes = ", ".join(f"{kind} {n}" for kind, n in sorted(summary.failed_by_class.items()))
+        console.print(
+            f"[green]✓[/green] {summary.url}: {summary.title or '(untitled)'}\n"
+            f"    {summary.references} references, {summary.references_captured} captured, {failed} failed"
+            + (f" ({classes})" if classes else "")
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: runs the CLI and maps every outcome to an exit code."""
+    try:
+        result = cli.main(args=argv, prog_name="archiver", standalone_mode=False)
+        return result if isinstance(result, int) else EXIT_OK
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except (click.UsageError, ConfigError) as exc:
+        click.echo(f"archiver: {exc}", err=True)
+        return EXIT_USAGE
+    except click.Abort:
+        click.echo("archiver: aborted", err=True)
+        return EXIT_ERROR
+    except SourceError as exc:
+        click.echo(f"archiver: {exc}", err=True)
+        return EXIT_USAGE
+    except ArchiverError as exc:
+        click.echo(f"archiver: {exc}", err=True)
+        return EXIT_ERROR
+    except Exception:
+        log.exception("unexpected error")
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
