@@ -1,0 +1,10 @@
+"""The only room with SQL: articles, links, captures and runs in SQLite or PostgreSQL.
+
+    store = Store.open(settings.storage.database_url)   # schema created or upgraded
+    ...
+    store.close()
+"""
+
+from archiver.store.store import Store
+
+__all__ = ["Store"]

@@ -1,0 +1,144 @@
+"""The database tables as SQLAlchemy Core objects: the schema at the newest migration.
+
+Migrations (store/migrations/versions) are frozen copies and never import this
+module; tests/test_store.py checks that the two agree on both backends.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+# Deterministic constraint names, so later migrations can refer to them on both backends.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+# 64-bit ids on PostgreSQL; SQLite only auto-increments a column declared exactly INTEGER.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator):
+    """A timezone-aware UTC datetime in Python, a naive UTC timestamp in the database.
+
+    Both backends store the same naive UTC value (SQLite has no time zones), and a
+    naive datetime is refused rather than guessed at.
+    """
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}: {value!r}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()}: the store takes timezone-aware datetimes")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("url", Text, nullable=False, unique=True),  # normalised by the caller (archiver.urls)
+    Column("source", Text, nullable=False, default=""),
+    Column("seed_title", Text),
+    Column("seed_date", Text),
+    Column("seed_text", Text),
+    Column("canonical_url", Text),
+    Column("title", Text),
+    Column("byline", Text),
+    Column("published", Text),
+    Column("language", String(35)),  # BCP 47 tags are at most 35 characters
+    Column("added_at", UTCDateTime, nullable=False),
+    Column("last_captured_at", UTCDateTime),
+    Index(None, "canonical_url"),
+)
+
+links = Table(
+    "links",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="CASCADE"), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("anchor_text", Text, nullable=False, default=""),
+    Column("position", Integer, nullable=False),
+    Column("supported", Boolean, nullable=False, default=True),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
+    # Link health (filled by the checker): when to look again and the verdict so far.
+    Column("next_check_at", UTCDateTime),
+    Column("verdict", String(32)),
+    UniqueConstraint("article_id", "url"),
+    Index(None, "url"),
+    Index(None, "next_check_at"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("status", String(32), nullable=False),
+    Column("counts", JSON, nullable=False, default=dict),
+    Column("pid", Integer),
+    Column("error", Text),
+    Index(None, "started_at"),
+)
+
+captures = Table(
+    "captures",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("run_id", Id, ForeignKey("runs.id", ondelete="SET NULL")),
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="SET NULL")),
+    Column("url", Text, nullable=False),
+    Column("requested_url", Text, nullable=False),
+    Column("hop", Integer, nullable=False, default=0),
+    Column("fetched_at", UTCDateTime, nullable=False),
+    Column("http_status", Integer),
+    Column("content_type", Text),
+    Column("warc_file", Text),
+    Column("warc_offset", BigInteger),
+    Column("warc_length", BigInteger),
+    Column("record_id", Text),
+    Column("payload_digest", Text),
+    Column("truncated", String(16)),
+    Column("text_hash", Text),
+    Column("text_fingerprint", BigInteger),  # simhash64, signed: every backend has signed 64-bit ints
+    Column("failure", String(32)),
+    Column("failure_detail", Text, nullable=False, default=""),
+    Index(None, "url", "fetched_at"),
+    Index(None, "requested_url", "fetched_at"),  # all hops of the fetches of one link
+    Index(None, "payload_digest"),  # an earlier identical payload: a WARC revisit
+    Index(None, "article_id"),
+    Index(None, "run_id"),
+)

@@ -1,0 +1,51 @@
+"""The Store: the one object the rest of archiver uses to reach the database."""
+
+from __future__ import annotations
+
+from archiver.store.articles import ArticleQueries
+from archiver.store.captures import CaptureQueries
+from archiver.store.engine import Database, connect
+from archiver.store.migrate import current_revision, upgrade_to_head
+
+
+class Store(ArticleQueries, CaptureQueries):
+    """Articles, links, captures and runs in SQLite (default) or PostgreSQL.
+
+    Every method is one short transaction; datetimes go in and come out
+    timezone-aware (UTC); database failures raise archiver.errors.StoreError.
+    """
+
+    def __init__(self, database: Database):
+        self._db = database
+
+    @classmethod
+    def open(cls, url: str) -> "Store":
+        """Connect to `url` and bring its schema to the newest revision (safe to race with other processes)."""
+        database = connect(url)
+        try:
+            upgrade_to_head(database)
+        except BaseException:
+            database.dispose()
+            raise
+        return cls(database)
+
+    @property
+    def url(self) -> str:
+        """The database URL, password hidden."""
+        return self._db.display_url
+
+    def schema_revision(self) -> str:
+        with self._db.read("read the schema revision") as connection:
+            return current_revision(connection) or ""
+
+    def close(self) -> None:
+        self._db.dispose()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.url!r})"
