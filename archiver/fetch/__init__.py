@@ -1,0 +1,17 @@
+"""Fetching: the only room that imports requests and urllib3.
+
+    Fetcher(settings.fetch).fetch(url) -> archiver.models.Fetch
+
+Modules: client (the Fetcher, redirect hops), session (the shared requests
+Session and request headers), connection (guarded urllib3 connections),
+dial (resolve, guard, connect), guard (which addresses are refused),
+deadline (the total timeout and its watchdog), stream (body to spooled file),
+decode (bounded content decoding), redirects (fetchable URLs, redirect targets),
+failures (exceptions to observations).
+"""
+
+from archiver.fetch.client import Fetcher
+from archiver.fetch.dial import Resolver, resolve_system
+from archiver.fetch.guard import NetworkGuard
+
+__all__ = ["Fetcher", "NetworkGuard", "Resolver", "resolve_system"]
