@@ -73,10 +73,12 @@ def read_body(raw: BaseHTTPResponse, *, max_bytes: int, max_decoded: int, deadli
 def consistent_headers(headers: Headers, body: Body, dechunked: bool) -> Headers:
     """Response headers that describe the stored body: a de-chunked body gets a Content-Length.
 
-    A truncated body keeps the headers as received: they are evidence of what
-    the server claimed, and the record says the body was cut.
+    The stored bytes are never chunked, so a Transfer-Encoding header would make
+    replay tools de-chunk them a second time; it goes even when the body was cut
+    (the record's WARC-Truncated header says so). A body that was not chunked keeps
+    its headers as received: they are evidence of what the server claimed.
     """
-    if not dechunked or body.truncated:
+    if not dechunked:
         return headers
     framing = ("transfer-encoding", "content-length")
     kept = tuple((name, value) for name, value in headers if name.lower() not in framing)
