@@ -131,17 +131,25 @@ def status(ctx: click.Context) -> None:
     with open_store(settings) as store:
         rows = store.list_articles()
         last = store.last_run()
-    table = Table(title=f"{len(rows)} article(s) in {settings.storage.data_dir}")
-    for column in ("article", "title", "last capture", "refs", "captured", "failed"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        captured_at = row["last_captured_at"].strftime("%Y-%m-%d %H:%M") if row["last_captured_at"] else "never"
-        table.add_row(row["url"], row["title"] or "", captured_at, str(row["link_count"]),
-                      str(row["captured_link_count"]), str(row["failed_link_count"]))
     console = _console(ctx)
-    console.print(table)
+    header = ("article", "title", "last capture", "refs", "captured", "failed")
+    lines = [
+        (row["url"], row["title"] or "",
+         row["last_captured_at"].strftime("%Y-%m-%d %H:%M") if row["last_captured_at"] else "never",
+         str(row["link_count"]), str(row["captured_link_count"]), str(row["failed_link_count"]))
+        for row in rows
+    ]
+    console.print(f"{len(rows)} article(s) in {settings.storage.data_dir}", soft_wrap=True)
+    if console.is_terminal:
+        table = Table(*header)
+        for line in lines:
+            table.add_row(*line)
+        console.print(table)
+    else:  # piped: one tab-separated line per article, whole URLs, nothing wrapped
+        for line in [header, *lines]:
+            console.print("\t".join(line), soft_wrap=True, markup=False, highlight=False)
     if last is not None:
-        console.print(f"last run #{last.id} ({last.kind}) {last.status} at {last.started_at:%Y-%m-%d %H:%M} UTC: {last.counts}")
+        console.print(f"last run #{last.id} ({last.kind}) {last.status} at {last.started_at:%Y-%m-%d %H:%M} UTC: {last.counts}", soft_wrap=True)
 
 
 def _capture(ctx: click.Context, settings: Settings, articles, kind: str) -> list[ArticleSummary]:
@@ -166,14 +174,15 @@ def _capture(ctx: click.Context, settings: Settings, articles, kind: str) -> lis
 def _print_summaries(console: Console, summaries: list[ArticleSummary]) -> None:
     for summary in summaries:
         if not summary.captured:
-            console.print(f"[red]✗[/red] {summary.url}: not captured ({summary.failure})")
+            console.print(f"[red]✗[/red] {summary.url}: not captured ({summary.failure})", soft_wrap=True)
             continue
         failed = sum(summary.failed_by_class.values())
         classes = ", ".join(f"{kind} {n}" for kind, n in sorted(summary.failed_by_class.items()))
         console.print(
             f"[green]✓[/green] {summary.url}: {summary.title or '(untitled)'}\n"
             f"    {summary.references} references, {summary.references_captured} captured, {failed} failed"
-            + (f" ({classes})" if classes else "")
+            + (f" ({classes})" if classes else ""),
+            soft_wrap=True,  # one line per fact, so the summary greps well when piped
         )
 
 
@@ -184,8 +193,11 @@ def main(argv: list[str] | None = None) -> int:
         return result if isinstance(result, int) else EXIT_OK
     except click.exceptions.Exit as exc:
         return exc.exit_code
-    except (click.UsageError, ConfigError) as exc:
-        click.echo(f"archiver: {exc}", err=True)
+    except click.UsageError as exc:
+        exc.show()  # usage line, "Try --help", and the error
+        return EXIT_USAGE
+    except ConfigError as exc:
+        click.echo(f"archiver: configuration error: {exc}", err=True)
         return EXIT_USAGE
     except click.Abort:
         click.echo("archiver: aborted", err=True)

@@ -161,7 +161,7 @@ class Pipeline:
         self.store.add_captures([_with_ids(c, article_id, run_id) for c in page.captures])
         if page.failure is not None or page.extracted is None:
             summary.failure = str(page.failure) if page.failure else f"HTTP {page.final_status} (not an HTML page)"
-            log.warning("article %s not captured: %s", article.url, summary.failure)
+            log.info("article %s not captured: %s", article.url, summary.failure)
             return summary
         summary.captured = True
         summary.title = page.extracted.title

@@ -104,10 +104,11 @@ class _RoutingServer(ThreadingHTTPServer):
 class LoopbackServer:
     """A threaded HTTP/1.1 server on 127.0.0.1, port 0, answering from a route table."""
 
-    def __init__(self, routes: Mapping[str, Route] | None = None, tls: ssl.SSLContext | None = None):
+    def __init__(self, routes: Mapping[str, Route] | None = None, tls: ssl.SSLContext | None = None, host: str = HOST):
+        self.host = host  # any 127.x.y.z: several "sites" on one machine
         self.routes: dict[str, Route] = dict(routes or {})
         self.requests: list[Seen] = []
-        self._server = _RoutingServer((HOST, 0), _Handler)
+        self._server = _RoutingServer((host, 0), _Handler)
         self._server.owner = self
         if tls is not None:
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
@@ -116,7 +117,7 @@ class LoopbackServer:
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     def url(self, path: str = "/") -> str:
-        return f"{self.scheme}://{HOST}:{self.port}{path}"
+        return f"{self.scheme}://{self.host}:{self.port}{path}"
 
     def __enter__(self) -> LoopbackServer:
         self._thread.start()

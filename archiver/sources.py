@@ -1,0 +1,205 @@
+"""Article inputs -> Article: URL lists and seed documents (feeds and sitemaps come later).
+
+A seed document is a saved copy of an article that names where it came from
+(see ../shared/examples/seed-article.md):
+
+    # Title
+    July 19, 2022
+    body text ...
+    Original url:
+    <https://example.com/the-article>
+
+Every problem is collected as a SourceError naming the file (and line, for URL
+lists); one bad input never stops the others from loading.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Callable, Iterable
+
+from archiver.errors import SourceError
+from archiver.models import Article
+from archiver.urls import is_supported, normalize_url
+
+MAX_SOURCE_BYTES = 10_000_000  # a seed document or URL list is text; anything bigger is a mistake
+SEED_SUFFIXES = frozenset({".md", ".markdown"})
+
+_ORIGINAL_URL = re.compile(r"^\s*[*_]*original\s+url\s*:[*_]*\s*(.*)$", re.IGNORECASE)
+_MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DATE_LINE = re.compile(
+    rf"^(?:(?:\w+day,?\s+)?{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"  # (Tuesday,) July 19, 2022
+    rf"|\d{{1,2}}\s+{_MONTHS},?\s+\d{{4}}"  # 19 July 2022
+    r"|\d{4}-\d{2}-\d{2}(?:[T ][\d:.+\-Z]*)?)$",  # 2022-07-19
+    re.IGNORECASE,
+)
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+_INLINE_LINK = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\[[^\]]*\])")
+_AUTOLINK = re.compile(r"<((?:https?|ftp|mailto):[^>\s]+)>", re.IGNORECASE)
+_HTML_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_EMPHASIS = re.compile(r"(?<![\w*_~])[*_~]+(?=\S)|(?<=\S)[*_~]+(?![\w*_~])")  # not snake_case or 5 * 3
+_LINE_MARKUP = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d+[.)]\s+)")
+_LIST_ITEM = re.compile(r"^\s{0,3}(?:[-*+]|\d+[.)])\s+")
+_REFERENCE_DEFINITION = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*\S+")
+_RULE = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
+
+
+def _blocks(markdown: str) -> Iterable[list[str]]:
+    """Groups of lines forming one paragraph: split at blank lines, and each list item on its own."""
+    for chunk in re.split(r"\n\s*\n", markdown):
+        group: list[str] = []
+        for line in chunk.splitlines():
+            if _REFERENCE_DEFINITION.match(line) or _RULE.match(line):
+                continue
+            if _LIST_ITEM.match(line) and group:
+                yield group
+                group = []
+            group.append(line)
+        yield group
+
+
+def markdown_to_text(markdown: str) -> str:
+    """Plain text of a markdown body: links reduced to their text, markup dropped, one blank line between blocks."""
+    paragraphs: list[str] = []
+    for lines in _blocks(markdown):
+        text = " ".join(_LINE_MARKUP.sub("", line) for line in lines)
+        text = _INLINE_LINK.sub(r"\1", _IMAGE.sub("", text))
+        text = _HTML_TAG.sub("", _AUTOLINK.sub(r"\1", text)).replace("`", "")
+        text = " ".join(_EMPHASIS.sub("", text).split())
+        if text:
+            paragraphs.append(text)
+    return "\n\n".join(paragraphs)
+
+
+def _article_url(value: str, where: str) -> str:
+    """The normalised http(s) URL in `value` (bare, <bracketed> or [text](url)), or SourceError."""
+    value = value.strip()
+    link = re.fullmatch(r"\[[^\]]*\]\((\S+?)\)", value)
+    value = link.group(1) if link else value.removeprefix("<").removesuffix(">").strip()
+    try:
+        url = normalize_url(value)
+    except ValueError as exc:
+        raise SourceError(where, str(exc)) from None
+    if not is_supported(url):
+        raise SourceError(where, f"{value!r} is not an http(s) URL")
+    return url
+
+
+def parse_seed_document(text: str, path: str) -> Article:
+    """An Article from a seed document; SourceError when it names no (valid) `Original url:`."""
+    lines = text.splitlines()
+    marker = next((i for i, line in enumerate(lines) if _ORIGINAL_URL.match(line)), None)
+    if marker is None:
+        raise SourceError(path, "no 'Original url:' line")
+    value = _ORIGINAL_URL.match(lines[marker]).group(1).strip()  # type: ignore[union-attr]
+    url_line = marker
+    if not value:  # the URL is on the next non-empty line
+        url_line = next((i for i in range(marker + 1, len(lines)) if lines[i].strip()), marker)
+        value = lines[url_line].strip() if url_line != marker else ""
+    if not value:
+        raise SourceError(path, f"line {marker + 1}: 'Original url:' is not followed by a URL")
+    url = _article_url(value, f"{path}:{url_line + 1}")
+
+    title_line = next((i for i in range(marker) if re.match(r"^#\s+\S", lines[i])), None)
+    title = lines[title_line].lstrip("#").strip().rstrip("#").strip() if title_line is not None else None
+    body_start = title_line + 1 if title_line is not None else 0
+    date = None
+    first = next((i for i in range(body_start, marker) if lines[i].strip()), None)
+    if first is not None and _DATE_LINE.match(lines[first].strip()):
+        date, body_start = lines[first].strip(), first + 1
+    body = markdown_to_text("\n".join(lines[body_start:marker]))
+    return Article(url=url, source=path, seed_title=title, seed_date=date, seed_text=body or None)
+
+
+def _url_list(text: str, path: str) -> tuple[list[Article], list[SourceError]]:
+    articles: list[Article] = []
+    errors: list[SourceError] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        entry = re.split(r"\s+#", line.strip(), maxsplit=1)[0].strip()  # "#" after a space starts a comment
+        if not entry or entry.startswith("#"):
+            continue
+        try:
+            if len(entry.split()) > 1:
+                raise SourceError(f"{path}:{number}", f"expected one URL per line, got {entry!r}")
+            articles.append(Article(url=_article_url(entry, f"{path}:{number}"), source=path))
+        except SourceError as exc:
+            errors.append(exc)
+    return articles, errors
+
+
+def parse_url_list(text: str, path: str) -> list[Article]:
+    """Articles from a URL list (one per line, `#` comments); SourceError naming path:line on a bad line."""
+    articles, errors = _url_list(text, path)
+    if errors:
+        raise errors[0]
+    return articles
+
+
+def _seed_document(text: str, path: str) -> tuple[list[Article], list[SourceError]]:
+    try:
+        return [parse_seed_document(text, path)], []
+    except SourceError as exc:
+        return [], [exc]
+
+
+# The seam for later inputs: a feed or sitemap reader is one more entry here plus a rule in _kind.
+_READERS: dict[str, Callable[[str, str], tuple[list[Article], list[SourceError]]]] = {
+    "seed": _seed_document,
+    "urls": _url_list,
+}
+
+
+def _kind(path: Path, text: str) -> str:
+    if path.suffix.lower() in SEED_SUFFIXES or any(_ORIGINAL_URL.match(line) for line in text.splitlines()):
+        return "seed"
+    # Later: "<rss" / "<feed" -> "feed", "<urlset" / "<sitemapindex" -> "sitemap".
+    return "urls"
+
+
+def _read_text(path: Path) -> str:
+    """The file's text; SourceError when it is too big, binary or not UTF-8."""
+    try:
+        if path.stat().st_size > MAX_SOURCE_BYTES:
+            raise SourceError(str(path), f"larger than {MAX_SOURCE_BYTES} bytes; not an article list")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    if b"\x00" in data[:8192]:
+        raise SourceError(str(path), "binary file, not a URL list or seed document")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SourceError(str(path), f"not UTF-8 text (byte {exc.start})") from None
+
+
+def _files(root: Path) -> list[Path]:
+    """`root` itself, or every non-hidden file below it in sorted order."""
+    if not root.is_dir():
+        return [root]
+    found = (p for p in root.rglob("*") if p.is_file())
+    return sorted(p for p in found if not any(part.startswith(".") for part in p.relative_to(root).parts))
+
+
+def load_sources(paths: Iterable[str | Path]) -> tuple[list[Article], list[SourceError]]:
+    """Articles from files and folders (recursive), deduplicated by URL, and every error met on the way."""
+    by_url: dict[str, Article] = {}
+    errors: list[SourceError] = []
+    for root in map(Path, paths):
+        if not root.exists():
+            errors.append(SourceError(str(root), "no such file or directory"))
+            continue
+        for path in _files(root):
+            try:
+                text = _read_text(path)
+            except SourceError as exc:
+                errors.append(exc)
+                continue
+            articles, problems = _READERS[_kind(path, text)](text, str(path))
+            errors.extend(problems)
+            for article in articles:
+                known = by_url.get(article.url)
+                # First mention wins, except that a seed document's text beats a bare URL-list entry.
+                if known is None or (known.seed_text is None and article.seed_text is not None):
+                    by_url[article.url] = article
+    return list(by_url.values()), errors
