@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import uuid
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -42,3 +44,32 @@ def make_fetcher() -> Iterator[Callable[..., Fetcher]]:
         for fetch in fetcher.fetches:
             fetch.close()
         fetcher.close()
+
+
+# ---- databases: every test taking `database_url` runs on SQLite and on PostgreSQL -------------
+# PostgreSQL tests FAIL, never skip, when the server is unreachable: .ci/run starts it.
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh schema on the local PostgreSQL server, made the connection's search_path; dropped afterwards."""
+    import sqlalchemy
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text(f'CREATE SCHEMA "{schema}"'))
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sqlalchemy.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{(tmp_path / 'archiver.db').as_posix()}"
+    return request.getfixturevalue("postgres_url")
