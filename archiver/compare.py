@@ -187,7 +187,9 @@ def _paragraphs(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-def unified_diff(baseline: str, current: str, *, from_label: str = "baseline", to_label: str = "now", context: int = 3) -> str:
+def unified_diff(
+    baseline: str, current: str, *, from_label: str = "baseline", to_label: str = "now", context: int = 3
+) -> str:
     """A unified diff of the two texts, one paragraph per line (extracted text keeps a paragraph on one line).
 
     Empty when the paragraphs are equal.

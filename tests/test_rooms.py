@@ -14,9 +14,9 @@ OWNERS = {
     "alembic": ("store/",),
     "apscheduler": ("schedule.py",),
     "click": ("cli.py",),
-    "trafilatura": ("extract.py",),
+    "trafilatura": ("extract/",),
 }
-PURE = ("models.py", "errors.py", "classify.py", "compare.py")
+PURE = ("models.py", "errors.py", "classify.py", "compare.py", "verdicts.py")
 IO_MODULES = {"socket", "requests", "urllib3", "sqlalchemy", "warcio", "subprocess", "shutil", "tempfile"}
 
 
