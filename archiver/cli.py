@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -124,6 +125,28 @@ def run(ctx: click.Context) -> None:
 
 
 @cli.command()
+@click.option("--all", "include_not_due", is_flag=True, help="Check every link, not only those due.")
+@click.option("--article", "article_url", help="Check only this article and its references.")
+@click.pass_context
+def check(ctx: click.Context, include_not_due: bool, article_url: str | None) -> None:
+    """Re-capture articles and re-check the references that are due; summarise what changed."""
+    settings = _settings(ctx)
+    console = _console(ctx)
+    with _progress(console) as on_progress, open_pipeline(settings, on_progress=on_progress) as pipeline:
+        try:
+            summary = pipeline.check(include_not_due=include_not_due, article_url=article_url)
+        except (LookupError, ValueError) as exc:
+            raise click.UsageError(str(exc)) from None
+    verdicts = ", ".join(f"{verdict} {n}" for verdict, n in sorted(summary.by_verdict.items()))
+    console.print(f"checked {summary.checked} URL(s): {verdicts or 'nothing was due'}", soft_wrap=True)
+    for label, urls in (("newly dead", summary.newly_dead), ("newly rotten", summary.newly_rotten),
+                        ("newly drifted", summary.newly_drifted), ("moved", summary.moved),
+                        ("recovered", summary.recovered), ("article changed", summary.articles_changed)):
+        for url in urls:
+            console.print(f"  {label}: {url}", soft_wrap=True, markup=False, highlight=False)
+
+
+@cli.command()
 @click.pass_context
 def status(ctx: click.Context) -> None:
     """Registered articles with their last capture and reference counts, and the last run."""
@@ -153,22 +176,26 @@ def status(ctx: click.Context) -> None:
 
 
 def _capture(ctx: click.Context, settings: Settings, articles, kind: str) -> list[ArticleSummary]:
-    console = _console(ctx)
-    articles = list(articles)
+    with _progress(_console(ctx)) as on_progress, open_pipeline(settings, on_progress=on_progress) as pipeline:
+        return pipeline.archive(list(articles), kind)
+
+
+@contextmanager
+def _progress(console: Console):
+    """A progress-bar callback on a terminal; None (no output) when piped."""
     if not console.is_terminal:
-        with open_pipeline(settings) as pipeline:
-            return pipeline.archive(articles, kind)
+        yield None
+        return
     columns = (TextColumn("{task.description}", style="cyan"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("articles", total=0)
+        task = progress.add_task("working", total=0)
 
         def on_progress(advance: int = 0, total: int = 0, description: str = "") -> None:
             if total:
                 progress.update(task, total=(progress.tasks[0].total or 0) + total)
             progress.update(task, advance=advance, description=description[:60] or None)
 
-        with open_pipeline(settings, on_progress=on_progress) as pipeline:
-            return pipeline.archive(articles, kind)
+        yield on_progress
 
 
 def _print_summaries(console: Console, summaries: list[ArticleSummary]) -> None:

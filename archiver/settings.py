@@ -57,6 +57,8 @@ class FetchSettings:
     per_host_concurrency: int = 2
     per_host_delay: float = field(default=1.0, metadata=_kind(DURATION))
     retries: int = 2
+    retry_backoff: float = field(default=1.0, metadata=_kind(DURATION))  # first wait; doubles per attempt
+    retry_after_cap: float = field(default=30.0, metadata=_kind(DURATION))  # longer Retry-After: give up this check
 
     @property
     def user_agent_header(self) -> str:

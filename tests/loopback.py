@@ -58,7 +58,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         seen = Seen(self.command, self.path, tuple(self.headers.items()), self.client_address[1])
         self.server.owner.requests.append(seen)
-        route = self.server.owner.routes.get(self.path.split("?")[0], Reply(404, body=b"not found"))
+        owner = self.server.owner
+        route = owner.routes.get(self.path.split("?")[0], owner.fallback)
         self._send(route(seen) if callable(route) else route)
 
     do_HEAD = do_POST = do_PUT = do_DELETE = do_GET
@@ -106,6 +107,7 @@ class LoopbackServer:
 
     def __init__(self, routes: Mapping[str, Route] | None = None, tls: ssl.SSLContext | None = None, host: str = HOST):
         self.host = host  # any 127.x.y.z: several "sites" on one machine
+        self.fallback: Route = Reply(404, body=b"not found")  # what unknown paths get
         self.routes: dict[str, Route] = dict(routes or {})
         self.requests: list[Seen] = []
         self._server = _RoutingServer((host, 0), _Handler)

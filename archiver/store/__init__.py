@@ -1,10 +1,11 @@
-"""The only room with SQL: articles, links, captures and runs in SQLite or PostgreSQL.
+"""The only room with SQL: articles, links, captures, runs and link health in SQLite or PostgreSQL.
 
     store = Store.open(settings.storage.database_url)   # schema created or upgraded
     ...
     store.close()
 """
 
+from archiver.store.health import ObservationRow
 from archiver.store.store import Store
 
-__all__ = ["Store"]
+__all__ = ["ObservationRow", "Store"]

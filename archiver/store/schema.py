@@ -14,6 +14,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -78,7 +79,12 @@ articles = Table(
     Column("language", String(35)),  # BCP 47 tags are at most 35 characters
     Column("added_at", UTCDateTime, nullable=False),
     Column("last_captured_at", UTCDateTime),
+    # Article health (filled by the checker): its verdict, when it was last checked and when to look again.
+    Column("verdict", String(16)),
+    Column("next_check_at", UTCDateTime),
+    Column("last_checked_at", UTCDateTime),
     Index(None, "canonical_url"),
+    Index(None, "next_check_at"),
 )
 
 links = Table(
@@ -95,6 +101,8 @@ links = Table(
     # Link health (filled by the checker): when to look again and the verdict so far.
     Column("next_check_at", UTCDateTime),
     Column("verdict", String(32)),
+    Column("verdict_since", UTCDateTime),  # when the link got its current verdict
+    Column("last_checked_at", UTCDateTime),
     UniqueConstraint("article_id", "url"),
     Index(None, "url"),
     Index(None, "next_check_at"),
@@ -140,5 +148,39 @@ captures = Table(
     Index(None, "requested_url", "fetched_at"),  # all hops of the fetches of one link
     Index(None, "payload_digest"),  # an earlier identical payload: a WARC revisit
     Index(None, "article_id"),
+    Index(None, "run_id"),
+    Index(None, "record_id"),  # observations point at the capture of a WARC record
+)
+
+# Extracted main texts, one row per compare.text_hash: the baselines edited pages are diffed against.
+texts = Table(
+    "texts",
+    metadata,
+    Column("text_hash", String(40), primary_key=True),
+    Column("text", Text, nullable=False),
+)
+
+# One check of one URL: what it found, and the link's verdict after it.
+observations = Table(
+    "observations",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("run_id", Id, ForeignKey("runs.id", ondelete="SET NULL")),
+    Column("url", Text, nullable=False),
+    Column("checked_at", UTCDateTime, nullable=False),
+    Column("observation", String(32), nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    Column("http_status", Integer),
+    Column("final_url", Text),
+    Column("permanent", Boolean),
+    Column("content_change", String(16)),
+    Column("similarity", Double),
+    Column("simhash_distance", Integer),
+    Column("capture_id", Id, ForeignKey("captures.id", ondelete="SET NULL")),
+    Column("baseline_capture_id", Id, ForeignKey("captures.id", ondelete="SET NULL")),
+    Column("verdict", String(16), nullable=False),
+    Column("recovered", Boolean, nullable=False, default=False),
+    Column("diff", Text),  # unified diff against the baseline, for an edited page
+    Index(None, "url", "checked_at"),
     Index(None, "run_id"),
 )

@@ -5,11 +5,12 @@ from __future__ import annotations
 from archiver.store.articles import ArticleQueries
 from archiver.store.captures import CaptureQueries
 from archiver.store.engine import Database, connect
+from archiver.store.health import HealthQueries
 from archiver.store.migrate import current_revision, upgrade_to_head
 
 
-class Store(ArticleQueries, CaptureQueries):
-    """Articles, links, captures and runs in SQLite (default) or PostgreSQL.
+class Store(ArticleQueries, CaptureQueries, HealthQueries):
+    """Articles, links, captures, runs and link health in SQLite (default) or PostgreSQL.
 
     Every method is one short transaction; datetimes go in and come out
     timezone-aware (UTC); database failures raise archiver.errors.StoreError.

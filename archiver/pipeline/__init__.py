@@ -1,0 +1,48 @@
+"""Cycles: capture articles and their references, check links, keep the evidence.
+
+`open_pipeline(settings)` wires store, fetcher and WARC recorder together and
+closes them (WARCs renamed) on exit.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+
+from archiver.fetch import Fetcher
+from archiver.pipeline.capture import Capturer, UrlOutcome
+from archiver.pipeline.cycle import ArticleSummary, CheckSummary, Clock, Pipeline, article_from_cli, utc_now
+from archiver.record import WarcRecorder, recover_open_files
+from archiver.store import Store
+
+__all__ = ["ArticleSummary", "Capturer", "CheckSummary", "Pipeline", "UrlOutcome", "article_from_cli",
+           "open_pipeline", "open_store", "utc_now"]
+
+log = logging.getLogger("archiver.pipeline")
+
+
+@contextmanager
+def open_store(settings):
+    """The database for these settings, schema upgraded; closed on exit."""
+    store = Store.open(settings.storage.database_url)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def open_pipeline(settings, *, clock: Clock = utc_now, on_progress=None, **pipeline_options):
+    """Store, fetcher and WARC recorder wired into a Pipeline; everything closed (WARCs renamed) on exit."""
+    warc_dir = settings.storage.warc_dir
+    warc_dir.mkdir(parents=True, exist_ok=True)
+    for recovered in recover_open_files(warc_dir):
+        log.warning("recovered unfinished WARC %s", recovered.name)
+    with open_store(settings) as store:
+        fetcher = Fetcher(settings.fetch)
+        recorder = WarcRecorder(warc_dir, settings.storage.warc_prefix, settings.storage.warc_max_bytes)
+        try:
+            yield Pipeline(settings, store, fetcher, recorder, clock=clock, on_progress=on_progress, **pipeline_options)
+        finally:
+            recorder.close()
+            fetcher.close()

@@ -1,0 +1,242 @@
+"""Link health: observations (one per check of one URL), baseline texts, and verdicts on links and articles."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any, Sequence
+
+from sqlalchemy import Connection, case, func, literal, or_, select
+
+from archiver.errors import StoreError
+from archiver.models import Capture
+from archiver.store.articles import dialect_insert
+from archiver.store.captures import _capture_from_row
+from archiver.store.engine import Database
+from archiver.store.schema import articles, captures, links, observations, runs, texts
+
+UNCHECKED = "unchecked"  # verdict_counts' name for links never judged
+_IN_CHUNK = 1000  # URLs per IN (...) list: far below SQLite's and PostgreSQL's bound-parameter limits
+
+
+@dataclass(frozen=True)
+class ObservationRow:
+    """One check of one URL as the database keeps it; `verdict` is the link's verdict after this check."""
+
+    url: str
+    checked_at: datetime
+    observation: str
+    verdict: str
+    detail: str = ""
+    http_status: int | None = None
+    final_url: str | None = None
+    permanent: bool | None = None
+    content_change: str | None = None
+    similarity: float | None = None
+    simhash_distance: int | None = None
+    capture_id: int | None = None
+    baseline_capture_id: int | None = None
+    recovered: bool = False
+    diff: str | None = None
+    run_id: int | None = None
+    id: int | None = None
+
+
+OBSERVATION_FIELDS = tuple(field.name for field in fields(ObservationRow) if field.name != "id")
+
+
+def _plain(value: Any) -> Any:
+    """An enum member as its value (Observation.OK -> "ok"); anything else as it is."""
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+def _observation_values(row: ObservationRow) -> dict[str, Any]:
+    values = {name: _plain(getattr(row, name)) for name in OBSERVATION_FIELDS}
+    values["detail"] = row.detail or ""
+    values["recovered"] = bool(row.recovered)
+    return values
+
+
+def _observation_from_row(row: Any) -> ObservationRow:
+    values = {name: getattr(row, name) for name in OBSERVATION_FIELDS}
+    values["detail"] = row.detail or ""
+    return ObservationRow(id=row.id, **values)
+
+
+class HealthQueries:
+    _db: Database
+
+    # -- texts ------------------------------------------------------------------------------
+
+    def save_text(self, text_hash: str, text: str) -> None:
+        """Keep `text` under `text_hash` unless a text is already kept there (the first one stays)."""
+
+        def work(connection: Connection) -> None:
+            insert = dialect_insert(connection, texts).values(text_hash=text_hash, text=text)
+            connection.execute(insert.on_conflict_do_nothing(index_elements=["text_hash"]))
+
+        self._db.write("save a text", work)
+
+    def get_text(self, text_hash: str) -> str | None:
+        with self._db.read("read a text") as connection:
+            return connection.execute(select(texts.c.text).where(texts.c.text_hash == text_hash)).scalar()
+
+    # -- observations -----------------------------------------------------------------------
+
+    def add_observation(self, row: ObservationRow) -> int:
+        values = _observation_values(row)
+
+        def work(connection: Connection) -> int:
+            return connection.execute(observations.insert().values(values).returning(observations.c.id)).scalar_one()
+
+        return self._db.write("add an observation", work)
+
+    def observations_for_url(self, url: str, limit: int | None = None) -> list[ObservationRow]:
+        """The checks of `url`, oldest first; with `limit`, only the newest `limit` of them (still oldest first)."""
+        if limit is not None and limit <= 0:
+            return []
+        query = (
+            select(observations)
+            .where(observations.c.url == url)
+            .order_by(observations.c.checked_at.desc(), observations.c.id.desc())
+            .limit(limit)
+        )
+        with self._db.read("read observations") as connection:
+            rows = [_observation_from_row(row) for row in connection.execute(query)]
+        rows.reverse()
+        return rows
+
+    def latest_observations(self, urls: Sequence[str] | None = None) -> dict[str, ObservationRow]:
+        """The newest check of each URL (of `urls`, or of every URL ever checked)."""
+        if urls is not None:
+            wanted = list(dict.fromkeys(urls))
+            chunks: list[list[str] | None] = [wanted[i : i + _IN_CHUNK] for i in range(0, len(wanted), _IN_CHUNK)]
+        else:
+            chunks = [None]
+        latest: dict[str, ObservationRow] = {}
+        with self._db.read("read observations") as connection:
+            for chunk in chunks:
+                newest_first = func.row_number().over(
+                    partition_by=observations.c.url,
+                    order_by=(observations.c.checked_at.desc(), observations.c.id.desc()),
+                )
+                ranked = select(observations, newest_first.label("rank"))
+                if chunk is not None:
+                    ranked = ranked.where(observations.c.url.in_(chunk))
+                ranked = ranked.subquery()
+                query = select(ranked).where(ranked.c.rank == 1)
+                for row in connection.execute(query):
+                    latest[row.url] = _observation_from_row(row)
+        return latest
+
+    # -- captures behind observations ----------------------------------------------------------
+
+    def baseline_capture(self, url: str) -> tuple[int, Capture] | None:
+        """(id, capture) of the first fetch of `url` that ended in a 2xx page with a main text; None if none.
+
+        A fetch's hops are consecutive captures of one requested_url, hop 0, 1, 2 ...; only its
+        last hop (the next capture of that URL starts a new fetch, at hop 0) is what the fetch got.
+        """
+        next_hop = func.lead(captures.c.hop).over(partition_by=captures.c.requested_url, order_by=captures.c.id)
+        fetched = select(captures, next_hop.label("next_hop")).where(captures.c.requested_url == url).subquery()
+        query = (
+            select(fetched)
+            .where(
+                or_(fetched.c.next_hop.is_(None), fetched.c.next_hop <= fetched.c.hop),
+                fetched.c.http_status >= 200,
+                fetched.c.http_status < 300,
+                fetched.c.text_hash.is_not(None),
+            )
+            .order_by(fetched.c.fetched_at, fetched.c.id)
+            .limit(1)
+        )
+        with self._db.read("read captures") as connection:
+            row = connection.execute(query).one_or_none()
+        return None if row is None else (row.id, _capture_from_row(row))
+
+    def capture_id_for_record(self, record_id: str) -> int | None:
+        """The id of the capture of WARC record `record_id` (the first, should it appear twice)."""
+        query = select(captures.c.id).where(captures.c.record_id == record_id).order_by(captures.c.id).limit(1)
+        with self._db.read("read captures") as connection:
+            return connection.execute(query).scalar()
+
+    # -- verdicts and schedules ------------------------------------------------------------------
+
+    def set_link_health(self, url: str, verdict: str, checked_at: datetime, next_check_at: datetime) -> None:
+        """Record a check's verdict on every link to `url`; verdict_since moves only when the verdict changes."""
+        verdict = _plain(verdict)
+        checked = literal(checked_at, links.c.verdict_since.type)
+        since = case(
+            (links.c.verdict.is_distinct_from(verdict), checked),
+            else_=func.coalesce(links.c.verdict_since, checked),
+        )
+        values = {"verdict": verdict, "verdict_since": since, "last_checked_at": checked_at,
+                  "next_check_at": next_check_at}
+
+        def work(connection: Connection) -> None:
+            connection.execute(links.update().where(links.c.url == url).values(values))
+
+        self._db.write("set link health", work)
+
+    def set_article_health(
+        self, article_id: int, verdict: str | None, checked_at: datetime, next_check_at: datetime
+    ) -> None:
+        values = {"verdict": _plain(verdict), "last_checked_at": checked_at, "next_check_at": next_check_at}
+
+        def work(connection: Connection) -> None:
+            updated = connection.execute(articles.update().where(articles.c.id == article_id).values(values))
+            if updated.rowcount != 1:
+                raise StoreError(f"no article with id {article_id}")
+
+        self._db.write("set article health", work)
+
+    def due_link_urls(
+        self, now: datetime, *, article_id: int | None = None, include_not_due: bool = False
+    ) -> list[str]:
+        """Distinct supported link URLs never checked or due by `now` (every one with include_not_due), by URL."""
+        query = select(links.c.url).where(links.c.supported.is_(True)).distinct().order_by(links.c.url)
+        if not include_not_due:
+            query = query.where(or_(links.c.next_check_at.is_(None), links.c.next_check_at <= now))
+        if article_id is not None:
+            query = query.where(links.c.article_id == article_id)
+        with self._db.read("read links") as connection:
+            return list(connection.execute(query).scalars())
+
+    def due_article_ids(self, now: datetime, *, include_not_due: bool = False) -> list[int]:
+        """Articles never checked or due by `now` (every one with include_not_due), by id."""
+        query = select(articles.c.id).order_by(articles.c.id)
+        if not include_not_due:
+            query = query.where(or_(articles.c.next_check_at.is_(None), articles.c.next_check_at <= now))
+        with self._db.read("read articles") as connection:
+            return list(connection.execute(query).scalars())
+
+    # -- reports ----------------------------------------------------------------------------------
+
+    def verdict_counts(self) -> dict[str, int]:
+        """How many distinct link URLs have each verdict; never-judged ones count as 'unchecked'."""
+        per_url = select(links.c.url, func.max(links.c.verdict).label("verdict")).group_by(links.c.url).subquery()
+        query = select(per_url.c.verdict, func.count()).group_by(per_url.c.verdict)
+        with self._db.read("count verdicts") as connection:
+            rows = connection.execute(query).all()
+        return {verdict or UNCHECKED: int(count) for verdict, count in rows}
+
+    def observation_history(self, since: datetime | None = None) -> list[dict]:
+        """Per run that made observations (started at or after `since`), oldest first:
+        {"run_id", "kind", "started_at", "counts": {verdict: observations}}."""
+        query = (
+            select(runs.c.id, runs.c.kind, runs.c.started_at, observations.c.verdict, func.count().label("n"))
+            .select_from(runs.join(observations, observations.c.run_id == runs.c.id))
+            .group_by(runs.c.id, runs.c.kind, runs.c.started_at, observations.c.verdict)
+            .order_by(runs.c.started_at, runs.c.id, observations.c.verdict)
+        )
+        if since is not None:
+            query = query.where(runs.c.started_at >= since)
+        history: dict[int, dict] = {}
+        with self._db.read("read observation history") as connection:
+            for row in connection.execute(query):
+                entry = history.setdefault(
+                    row.id, {"run_id": row.id, "kind": row.kind, "started_at": row.started_at, "counts": {}}
+                )
+                entry["counts"][row.verdict] = int(row.n)
+        return list(history.values())
