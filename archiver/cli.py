@@ -20,7 +20,7 @@ from rich.table import Table
 from archiver import __version__
 from archiver.errors import ArchiverError, ConfigError, SourceError
 from archiver.logs import configure_logging
-from archiver.pipeline import ArticleSummary, article_from_cli, open_pipeline, open_store, utc_now
+from archiver.pipeline import ArticleSummary, CheckSummary, article_from_cli, open_pipeline, open_store, utc_now
 from archiver.settings import Settings, load_settings
 from archiver.sources import load_sources
 
@@ -111,7 +111,7 @@ def import_(ctx: click.Context, paths: tuple[str, ...]) -> None:
 @cli.command()
 @click.pass_context
 def run(ctx: click.Context) -> None:
-    """One full cycle: register the configured sources, then capture every registered article."""
+    """One full cycle: register the configured sources, capture new articles, re-check what is due."""
     settings = _settings(ctx)
     articles, errors = load_sources(settings.sources.articles)
     for error in errors:
@@ -119,9 +119,13 @@ def run(ctx: click.Context) -> None:
     with open_store(settings) as store:
         for article in articles:
             store.add_article(article, utc_now())
-        registered = store.registered_articles()
-    summaries = _capture(ctx, settings, registered, "run")
-    _print_summaries(_console(ctx), summaries)
+        never_checked = store.never_checked_articles()
+    console = _console(ctx)
+    with _progress(console) as on_progress, open_pipeline(settings, on_progress=on_progress) as pipeline:
+        summaries = pipeline.archive(never_checked, "run")
+        checks = pipeline.check()
+    _print_summaries(console, summaries)
+    _print_check(console, checks)
 
 
 @cli.command()
@@ -137,6 +141,10 @@ def check(ctx: click.Context, include_not_due: bool, article_url: str | None) ->
             summary = pipeline.check(include_not_due=include_not_due, article_url=article_url)
         except (LookupError, ValueError) as exc:
             raise click.UsageError(str(exc)) from None
+    _print_check(console, summary)
+
+
+def _print_check(console: Console, summary: CheckSummary) -> None:
     verdicts = ", ".join(f"{verdict} {n}" for verdict, n in sorted(summary.by_verdict.items()))
     console.print(f"checked {summary.checked} URL(s): {verdicts or 'nothing was due'}", soft_wrap=True)
     for label, urls in (("newly dead", summary.newly_dead), ("newly rotten", summary.newly_rotten),

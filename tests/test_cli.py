@@ -102,3 +102,37 @@ def test_python_dash_m_runs_the_cli():
 
     result = subprocess.run([sys.executable, "-m", "archiver", "--version"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "archiver" in result.stdout
+
+
+def test_run_captures_new_articles_once_then_checks_only_what_is_due(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("ARCHIVER_FETCH_ALLOW_PRIVATE_NETWORKS", "true")
+    config = tmp_path / "archiver.toml"
+    with ExitStack() as stack:
+        web = serve_fakeweb(stack)
+        (tmp_path / "articles.txt").write_text(f"{web.article_url}\n")
+        config.write_text(f'[storage]\ndata_dir = "{tmp_path / "archives"}"\n[sources]\narticles = ["articles.txt"]\n')
+        assert main(["--config", str(config), "run"]) == 0
+        first = capsys.readouterr().out
+        article_hits = sum(1 for seen in web.news.requests if seen.path == "/2022/07/19/builders-a1")
+        assert main(["--config", str(config), "run"]) == 0
+        second = capsys.readouterr().out
+        assert sum(1 for seen in web.news.requests if seen.path == "/2022/07/19/builders-a1") == article_hits
+    assert "10 references" in first
+    # Nothing is due minutes later: alive links wait 7 days, failing ones 36 hours.
+    assert "checked 0 URL(s)" in second and "10 references" not in second
+
+
+def test_check_all_rechecks_every_link_and_prints_verdicts(data_dir, capsys):
+    with ExitStack() as stack:
+        web = serve_fakeweb(stack)
+        assert main(["--data-dir", str(data_dir), "archive", web.article_url]) == 0
+        capsys.readouterr()
+        assert main(["--data-dir", str(data_dir), "check", "--all"]) == 0
+    out = capsys.readouterr().out
+    # The mailto: reference is never fetched again: it stays unverifiable from the first check.
+    assert "checked 9 URL(s): alive 5, moved 1, suspect 3" in out
+
+
+def test_check_of_an_unknown_article_is_a_usage_error(data_dir, capsys):
+    assert main(["--data-dir", str(data_dir), "check", "--article", "https://news.test/unknown"]) == 3
+    assert "no registered article" in capsys.readouterr().err

@@ -111,10 +111,8 @@ class Pipeline:
                 raise LookupError(f"no registered article {article_url}")
         with self._run("check") as (run_id, totals, checks):
             article_ids = [article_id] if article_id is not None else self.store.due_article_ids(now, include_not_due=include_not_due)
-            articles = {a.url: a for a in self.store.registered_articles()}
-            for row in self.store.list_articles():
-                if row["id"] in article_ids:
-                    self._archive_article(row["id"], articles[row["url"]], run_id, checks, links=False)
+            for due_id, article in self.store.articles_by_id(article_ids).items():
+                self._archive_article(due_id, article, run_id, checks, links=False)
             urls = self.store.due_link_urls(now, article_id=article_id, include_not_due=include_not_due or article_id is not None)
             self.on_progress(total=len(urls))
             for _, checked in self._check_urls(urls, run_id, article_id=None):

@@ -60,12 +60,24 @@ class ArticleQueries:
         with self._db.read("read articles") as connection:
             return connection.execute(select(articles.c.id).where(articles.c.url == url)).scalar()
 
-    def registered_articles(self) -> list[Article]:
-        """Every registered article as it was registered (URL, source, seed fields), oldest first."""
-        query = select(articles.c.url, articles.c.source, *(articles.c[name] for name in SEED_FIELDS))
+    def registered_articles(self, ids: Sequence[int] | None = None) -> list[Article]:
+        """Registered articles as they were registered (URL, source, seed fields), oldest first; only `ids` if given."""
+        return list(self._articles_by_id(ids).values())
+
+    def articles_by_id(self, ids: Sequence[int]) -> dict[int, Article]:
+        return self._articles_by_id(ids)
+
+    def never_checked_articles(self) -> list[Article]:
+        """Articles registered but not yet captured or checked: what a cycle archives first."""
+        return list(self._articles_by_id(None, articles.c.last_checked_at.is_(None)).values())
+
+    def _articles_by_id(self, ids: Sequence[int] | None, *conditions) -> dict[int, Article]:
+        query = select(articles.c.id, articles.c.url, articles.c.source, *(articles.c[name] for name in SEED_FIELDS))
+        if ids is not None:
+            query = query.where(articles.c.id.in_(list(ids)))
         with self._db.read("read articles") as connection:
-            rows = connection.execute(query.order_by(articles.c.id)).all()
-        return [Article(**row._asdict()) for row in rows]
+            rows = connection.execute(query.where(*conditions).order_by(articles.c.id)).all()
+        return {row.id: Article(**{k: v for k, v in row._asdict().items() if k != "id"}) for row in rows}
 
     def list_articles(self) -> list[dict]:
         """Articles with link counts; a link is captured when one of its fetches got an HTTP response,
