@@ -254,3 +254,14 @@ def test_only_failing_links_are_due_36_hours_after_the_first_check(history):
     results, urls, _, first_due = history
     failing = {urls[name] for name, (_, verdict) in results[0][0].items() if verdict == "suspect"}
     assert failing and first_due == failing  # alive, moved and unverifiable links wait recheck_alive (7 d)
+
+
+def test_every_warc_of_the_three_checks_validates(history):
+    from warc_audit import audit_warc
+
+    _, _, settings, _ = history
+    files = sorted(settings.storage.warc_dir.iterdir())
+    assert files and not [f for f in files if f.name.endswith(".open")]
+    records = [record for path in files for record in audit_warc(path)]
+    truncated = {r["truncated"] for r in records if r.get("truncated")}
+    assert truncated == {"time", "length"}, "the drip and the large PDF are kept, marked WARC-Truncated"
