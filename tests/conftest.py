@@ -34,7 +34,9 @@ def make_fetcher() -> Iterator[Callable[..., Fetcher]]:
     fetchers: list[_TidyFetcher] = []
 
     def make(*, guard=None, resolver=None, **overrides) -> Fetcher:
-        values = {"allow_private_networks": True, "connect_timeout": 5.0, "read_timeout": 10.0, "total_timeout": 20.0}
+        values = {"allow_private_networks": True, "connect_timeout": 5.0, "read_timeout": 10.0, "total_timeout": 20.0,
+                  # robots.txt and the per-host delay are tested on their own (test_fetch_polite.py, test_fetch_robots.py)
+                  "respect_robots": False, "per_host_delay": 0.0}
         fetcher = _TidyFetcher(FetchSettings(**{**values, **overrides}), guard=guard, resolver=resolver)
         fetchers.append(fetcher)
         return fetcher

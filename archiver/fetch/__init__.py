@@ -7,7 +7,10 @@ Session and request headers), connection (guarded urllib3 connections),
 dial (resolve, guard, connect), guard (which addresses are refused),
 deadline (the total timeout and its watchdog), stream (body to spooled file),
 decode (bounded content decoding), redirects (fetchable URLs, redirect targets),
-failures (exceptions to observations).
+failures (exceptions to observations); and politeness (what every request owes
+its host) with scheduler (per-host slots and spacing on an injectable clock),
+backoff (429/503 widen a host's delay), memory (remembered dns/refused
+failures) and robots (robots.txt via protego, cached per origin).
 """
 
 from archiver.fetch.client import Fetcher

@@ -1,9 +1,15 @@
-"""The Fetcher: one URL in, one Fetch out, every redirect hop recorded as its own Exchange."""
+"""The Fetcher: one URL in, one Fetch out, every redirect hop recorded as its own Exchange.
+
+Every request (each hop, each robots.txt fetch) goes through Politeness
+(politeness.py): robots.txt, a slot of its host, remembered hard failures,
+adaptive pace.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import Mapping
+from typing import Callable, Mapping
 
 import requests
 from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
@@ -14,9 +20,12 @@ from archiver.fetch.deadline import Watchdog
 from archiver.fetch.dial import Dialer, Resolver, resolve_system
 from archiver.fetch.failures import SEND_ERRORS, send_failure, total_timeout
 from archiver.fetch.guard import NetworkGuard
+from archiver.fetch.politeness import Politeness
+from archiver.fetch.robots import ROBOTS_MAX_BYTES, ROBOTS_MAX_REDIRECTS, ROBOTS_TOTAL_TIMEOUT
+from archiver.fetch.scheduler import SYSTEM_CLOCK, Clock, HostKey, host_key
+from archiver.fetch.redirects import fetchable_url, method_after_redirect, redirect_target
 from archiver.fetch.session import build_session
 from archiver.fetch.stream import consistent_headers, read_body
-from archiver.fetch.redirects import fetchable_url, method_after_redirect, redirect_target
 from archiver.models import Exchange, Fetch, Observation
 from archiver.settings import FetchSettings
 
@@ -25,12 +34,25 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+@dataclass(frozen=True)
+class _Limits:
+    """What one fetch may do: pages and robots.txt fetches differ."""
+
+    max_redirects: int
+    max_body_bytes: int
+    max_decoded_bytes: int
+    total_timeout: float
+    check_robots: bool
+
+
 class Fetcher:
     """Fetches URLs for the whole program; safe to share between threads.
 
     `resolver` replaces DNS (tests map names to loopback with it); `guard`
     replaces the network guard built from settings (tests allow one loopback
-    endpoint with it). Close the Fetcher, and each Fetch, when done.
+    endpoint with it); `clock` paces hosts and ages robots.txt and remembered
+    failures (tests pass a fake one); `on_start(host, time)` sees each request
+    start on that clock. Close the Fetcher, and each Fetch, when done.
     """
 
     def __init__(
@@ -39,6 +61,8 @@ class Fetcher:
         *,
         resolver: Resolver | None = None,
         guard: NetworkGuard | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        on_start: Callable[[HostKey, float], None] | None = None,
     ):
         self.settings = settings
         self._dialer = Dialer(
@@ -48,31 +72,34 @@ class Fetcher:
         )
         self._session = build_session(settings)
         self._watchdog = Watchdog()
+        self.politeness = Politeness(settings, clock, on_start)
+        pages = _Limits(settings.max_redirects, settings.max_body_bytes, settings.max_extract_bytes,
+                        settings.total_timeout, check_robots=settings.respect_robots)
+        self._page_limits = {False: pages, True: replace(pages, check_robots=False)}  # keyed by ignore_robots
+        self._robots_limits = _Limits(ROBOTS_MAX_REDIRECTS, ROBOTS_MAX_BYTES, ROBOTS_MAX_BYTES,
+                                      min(settings.total_timeout, ROBOTS_TOTAL_TIMEOUT), check_robots=False)
 
-    def fetch(self, url: str, method: str = "GET", extra_headers: Mapping[str, str] | None = None) -> Fetch:
+    def fetch(
+        self,
+        url: str,
+        method: str = "GET",
+        extra_headers: Mapping[str, str] | None = None,
+        *,
+        ignore_robots: bool = False,
+    ) -> Fetch:
         """Fetch `url`, following redirects by hand, within settings.total_timeout.
 
         Never raises for network problems: they end up in `Fetch.failure`.
+        `ignore_robots` skips robots.txt for this fetch (explicitly registered
+        articles, when settings.robots_ignore_for_articles says so); every
+        other politeness rule still applies.
         """
-        started_at = _utcnow()
-        deadline = self._watchdog.start(self.settings.total_timeout)
-        exchanges: list[Exchange] = []
-        failure: FetchError | None = None
-        try:
-            with fetch_scope(self._dialer, deadline) as scope:
-                self._follow(url, method.upper(), extra_headers or {}, scope, exchanges)
-        except FetchError as error:
-            failure = error
-        finally:
-            deadline.finish()
-        return Fetch(
-            url=url,
-            exchanges=tuple(exchanges),
-            started_at=started_at,
-            finished_at=_utcnow(),
-            failure=Observation(failure.kind) if failure else None,
-            failure_detail=failure.detail if failure else "",
-        )
+        fetch, _ = self._run(url, method, extra_headers or {}, self._page_limits[ignore_robots])
+        return fetch
+
+    def new_check(self) -> None:
+        """A new check begins: hosts that failed hard, or whose robots.txt was unreachable, are asked again."""
+        self.politeness.new_check()
 
     def close(self) -> None:
         self._watchdog.close()
@@ -85,8 +112,41 @@ class Fetcher:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def _run(
+        self, url: str, method: str, extra_headers: Mapping[str, str], limits: _Limits
+    ) -> tuple[Fetch, FetchError | None]:
+        started_at = _utcnow()
+        deadline = self._watchdog.start(limits.total_timeout)
+        exchanges: list[Exchange] = []
+        failure: FetchError | None = None
+        try:
+            with fetch_scope(self._dialer, deadline) as scope:
+                self._follow(url, method.upper(), extra_headers, scope, exchanges, limits)
+        except FetchError as error:
+            failure = error
+        finally:
+            deadline.finish()
+        fetch = Fetch(
+            url=url,
+            exchanges=tuple(exchanges),
+            started_at=started_at,
+            finished_at=_utcnow(),
+            failure=Observation(failure.kind) if failure else None,
+            failure_detail=failure.detail if failure else "",
+        )
+        return fetch, failure
+
+    def _fetch_robots(self, robots_url: str) -> tuple[Fetch, FetchError | None]:
+        return self._run(robots_url, "GET", {}, self._robots_limits)
+
     def _follow(
-        self, url: str, method: str, extra_headers: Mapping[str, str], scope: FetchScope, exchanges: list[Exchange]
+        self,
+        url: str,
+        method: str,
+        extra_headers: Mapping[str, str],
+        scope: FetchScope,
+        exchanges: list[Exchange],
+        limits: _Limits,
     ) -> None:
         """Append one Exchange per hop until a final response; raise FetchError when the chain fails."""
         cookies = RequestsCookieJar()  # cookies live for one redirect chain: sites set one, then redirect
@@ -96,13 +156,17 @@ class Fetcher:
             if request.url in requested:
                 raise FetchError(Observation.REDIRECT_LOOP.value, f"redirected back to {request.url}")
             requested.add(request.url)  # type: ignore[arg-type]
-            exchange = self._exchange(request, scope, cookies)
+            key = host_key(request.url)  # type: ignore[arg-type]
+            if limits.check_robots:
+                with scope.deadline.paused_while():  # robots.txt has its own deadline
+                    self.politeness.check_robots(request.url, key, self._fetch_robots)  # type: ignore[arg-type]
+            exchange = self._exchange(request, key, scope, cookies, limits)
             exchanges.append(exchange)
             target = redirect_target(exchange)
             if target is None:
                 return
-            if len(exchanges) > self.settings.max_redirects:
-                raise FetchError(Observation.REDIRECT_LOOP.value, f"more than {self.settings.max_redirects} redirects")
+            if len(exchanges) > limits.max_redirects:
+                raise FetchError(Observation.REDIRECT_LOOP.value, f"more than {limits.max_redirects} redirects")
             url, method = target, method_after_redirect(exchange.status, method)
 
     def _prepare(
@@ -114,7 +178,18 @@ class Fetcher:
         except (requests.exceptions.InvalidURL, requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema) as error:
             raise FetchError(Observation.INVALID_URL.value, f"{url!r}: {error}") from None
 
-    def _exchange(self, request: requests.PreparedRequest, scope: FetchScope, cookies: RequestsCookieJar) -> Exchange:
+    def _exchange(
+        self, request: requests.PreparedRequest, key: HostKey, scope: FetchScope, cookies: RequestsCookieJar, limits: _Limits
+    ) -> Exchange:
+        """Send one request in a slot of its host; its answer paces the host."""
+        with self.politeness.request_slot(key, scope.deadline):
+            exchange = self._send(request, scope, cookies, limits)
+            self.politeness.answered(key, exchange)
+        return exchange
+
+    def _send(
+        self, request: requests.PreparedRequest, scope: FetchScope, cookies: RequestsCookieJar, limits: _Limits
+    ) -> Exchange:
         """Send one request and read its response into an Exchange."""
         deadline = scope.deadline
         if deadline.expired:
@@ -129,7 +204,7 @@ class Fetcher:
         except SEND_ERRORS as error:
             raise send_failure(error, deadline) from None
         try:
-            exchange = self._record(request, response, scope, started_at, cookies)
+            exchange = self._record(request, response, scope, started_at, cookies, limits)
         except BaseException:
             response.close()
             raise
@@ -146,6 +221,7 @@ class Fetcher:
         scope: FetchScope,
         started_at: datetime,
         cookies: RequestsCookieJar,
+        limits: _Limits,
     ) -> Exchange:
         if scope.deadline.fired:
             # The cut may have ended the header block early, so these headers are not to be trusted.
@@ -155,8 +231,8 @@ class Fetcher:
         extract_cookies_to_jar(cookies, request, raw)
         body = read_body(
             raw,
-            max_bytes=self.settings.max_body_bytes,
-            max_decoded=self.settings.max_extract_bytes,
+            max_bytes=limits.max_body_bytes,
+            max_decoded=limits.max_decoded_bytes,
             deadline=scope.deadline,
         )
         dechunked = bool(original.chunked) and request.method != "HEAD"

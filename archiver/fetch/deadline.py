@@ -5,6 +5,11 @@ byte per second never trips a 30 s read timeout. So every socket a fetch uses
 is registered with the fetch's Deadline, and one watchdog thread per Fetcher
 shuts those sockets down when the deadline passes; the blocked read then sees
 end-of-file or an error and the fetch ends with what it had.
+
+Time a fetch spends waiting its turn at a host (politeness) or fetching that
+host's robots.txt is not charged to it: `Deadline.paused_while()` moves the deadline
+on by the time spent inside, so total_timeout bounds the fetch's own network
+time and a fetch queued behind a slow host does not time out before it starts.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import itertools
 import socket
 import threading
 import time
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 # A timeout of 0 would make sockets non-blocking; the smallest real wait instead.
 _MIN_TIMEOUT = 0.001
@@ -22,13 +29,38 @@ _MIN_TIMEOUT = 0.001
 class Deadline:
     """One fetch's deadline and the sockets to cut when it passes."""
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float, on_moved: Callable[[Deadline], None] | None = None):
         self.seconds = seconds
         self.expires_at = time.monotonic() + seconds
+        self._on_moved = on_moved  # the watchdog, told when a pause moved expires_at
         self._lock = threading.Lock()
         self._handles: list[socket.socket] = []
         self._fired = False
         self._finished = False
+        self._pauses = 0  # nested pauses: a robots.txt fetch may wait for a slot inside a pause
+        self._paused_at = 0.0
+
+    @property
+    def paused(self) -> bool:
+        return self._pauses > 0
+
+    @contextmanager
+    def paused_while(self) -> Iterator[None]:
+        """Stop the clock for the block: waiting for a host's turn is not the fetch's own time."""
+        with self._lock:
+            self._pauses += 1
+            if self._pauses == 1:
+                self._paused_at = time.monotonic()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._pauses -= 1
+                moved = self._pauses == 0
+                if moved:
+                    self.expires_at += time.monotonic() - self._paused_at
+            if moved and self._on_moved is not None:
+                self._on_moved(self)
 
     @property
     def expired(self) -> bool:
@@ -95,16 +127,22 @@ class Watchdog:
 
     def start(self, seconds: float) -> Deadline:
         """A new deadline `seconds` from now, watched until it passes."""
-        deadline = Deadline(seconds)
+        if self._closed:
+            raise RuntimeError("the Fetcher is closed")
+        deadline = Deadline(seconds, on_moved=self._watch)
+        self._watch(deadline)
+        return deadline
+
+    def _watch(self, deadline: Deadline) -> None:
+        """Queue `deadline` at its current expiry; an entry left from before a pause is dropped when due."""
         with self._wake:
             if self._closed:
-                raise RuntimeError("the Fetcher is closed")
+                return
             heapq.heappush(self._queue, (deadline.expires_at, next(self._order), deadline))
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="archiver-fetch-watchdog", daemon=True)
                 self._thread.start()
             self._wake.notify()
-        return deadline
 
     def close(self) -> None:
         with self._wake:
@@ -125,7 +163,11 @@ class Watchdog:
                     self._wake.wait()
                     continue
                 delay = self._queue[0][0] - time.monotonic()
-                if delay <= 0:
-                    return heapq.heappop(self._queue)[2]
-                self._wake.wait(delay)
+                if delay > 0:
+                    self._wake.wait(delay)
+                    continue
+                expires_at, _, deadline = heapq.heappop(self._queue)
+                # Paused, or moved on by a pause (which queued it again): not due.
+                if not deadline.paused and expires_at == deadline.expires_at:
+                    return deadline
             return None

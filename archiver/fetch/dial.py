@@ -16,6 +16,14 @@ from archiver.errors import FetchError
 from archiver.fetch.guard import NetworkGuard
 from archiver.models import Observation
 
+
+class ConnectionRefused(FetchError):
+    """Nothing listens at the host's port: the connect was refused (a fact, not an accident)."""
+
+    def __init__(self, detail: str):
+        super().__init__(Observation.CONNECTION_ERROR.value, detail)
+
+
 # resolver(host, port) -> IP address strings; raises OSError (socket.gaierror) or returns [] when the name does not resolve.
 Resolver = Callable[[str, int], list[str]]
 SocketOption = tuple[int, int, int]
@@ -77,6 +85,8 @@ class Dialer:
                 return _connect(ip, port, timeout, on_socket, source_address, tuple(socket_options))
             except TimeoutError:
                 failure = FetchError(Observation.TIMEOUT.value, f"connecting to {_endpoint(ip, port)} timed out")
+            except ConnectionRefusedError as error:
+                failure = ConnectionRefused(f"{_endpoint(ip, port)}: {error.strerror or error}")
             except OSError as error:
                 failure = FetchError(Observation.CONNECTION_ERROR.value, f"{_endpoint(ip, port)}: {error.strerror or error}")
         raise failure
