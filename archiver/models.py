@@ -213,6 +213,12 @@ class Capture:
     failure_detail: str = ""
     article_id: int | None = None
     run_id: int | None = None
+    # Validators of the final response, sent back as If-None-Match / If-Modified-Since on the next check.
+    etag: str | None = None
+    last_modified: str | None = None  # the header value verbatim: If-Modified-Since should echo it exactly
+    # Set when the payload is the one of an earlier response record (a revisit record, or a 304 that
+    # confirmed it): that record's WARC-Record-ID, which holds the bytes this capture stands for.
+    refers_to_record_id: str | None = None
 
 
 @dataclass(frozen=True)

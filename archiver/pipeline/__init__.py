@@ -12,11 +12,12 @@ from contextlib import contextmanager
 from archiver.fetch import Fetcher
 from archiver.pipeline.capture import Capturer, UrlOutcome
 from archiver.pipeline.cycle import ArticleSummary, CheckSummary, Clock, Pipeline, article_from_cli, utc_now
+from archiver.pipeline.timing import STAGES, StageTimes
 from archiver.record import WarcRecorder, recover_open_files
 from archiver.store import Store
 
-__all__ = ["ArticleSummary", "Capturer", "CheckSummary", "Pipeline", "UrlOutcome", "article_from_cli",
-           "open_pipeline", "open_store", "utc_now"]
+__all__ = ["STAGES", "ArticleSummary", "Capturer", "CheckSummary", "Pipeline", "StageTimes", "UrlOutcome",
+           "article_from_cli", "open_pipeline", "open_store", "utc_now"]
 
 log = logging.getLogger("archiver.pipeline")
 

@@ -1,4 +1,4 @@
-"""Capturing one URL: fetch (with retries), write every attempt to the WARC, extract, classify.
+"""Capturing one URL: fetch (with retries; conditionally on a re-check), record every attempt, extract, classify.
 
 Runs on worker threads: it touches the network and the WARC recorder (which is
 thread-safe) but never the database.
@@ -11,16 +11,20 @@ import secrets
 import string
 import threading
 import time
-from dataclasses import dataclass
-from typing import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Callable
 from urllib.parse import urlsplit
 
 from archiver.classify import Classification, Probe, classify, probe_url_for
-from archiver.compare import simhash64, text_hash
 from archiver.extract import extract
 from archiver.fetch.retry import retry_delay
 from archiver.models import Capture, Extracted, Fetch, Observation, RecordRef
+from archiver.pipeline.conditional import NOT_MODIFIED, PreviousCapture, classify_not_modified, is_unconfirmed_304
+from archiver.pipeline.recording import capture_rows, unfetched_capture, write_hops
+from archiver.pipeline.timing import StageTimes, stage_timer
 from archiver.urls import is_root
+
+__all__ = ["Capturer", "UrlOutcome", "unfetched_capture"]
 
 log = logging.getLogger("archiver.pipeline")
 
@@ -53,15 +57,27 @@ class UrlOutcome:
     def text(self) -> str | None:
         return self.extracted.text if self.extracted is not None else None
 
+    @property
+    def not_modified(self) -> bool:
+        """The fetch ended in a 304 confirming the previous capture: its text is that capture's."""
+        final = self.final_capture
+        return final is not None and final.http_status == NOT_MODIFIED and final.refers_to_record_id is not None
+
 
 class Capturer:
-    """Fetches, records and extracts URLs; shared by the worker threads of one cycle."""
+    """Fetches, records and extracts URLs; shared by the worker threads of one cycle.
 
-    def __init__(self, fetcher, recorder, fetch_settings, *, sleep: Callable[[float], None] = time.sleep):
+    `previous` (check/capture) is the URL's last complete capture: its validators
+    are sent, and a response repeating its payload is written as a revisit record.
+    """
+
+    def __init__(self, fetcher, recorder, fetch_settings, *, sleep: Callable[[float], None] = time.sleep,
+                 stage_times: StageTimes | None = None):
         self.fetcher = fetcher
         self.recorder = recorder
         self.settings = fetch_settings
         self.sleep = sleep
+        self.stage = stage_timer(stage_times)
         self._probes: dict[str, Probe | None] = {}
         self.probe_captures: list[Capture] = []  # the probes' own captures, collected for the database
         self._probe_locks: dict[str, threading.Lock] = {}
@@ -69,32 +85,58 @@ class Capturer:
 
     def capture(self, url: str) -> UrlOutcome:
         """One attempt: fetch, write every hop to the WARC, extract the final page if it is HTML."""
-        fetch = self.fetcher.fetch(url)
+        fetch = self._fetch(url, None)
         try:
-            return self._record(fetch)
+            return self._record(fetch, None)
         finally:
             fetch.close()
 
-    def check(self, url: str) -> UrlOutcome:
+    def check(self, url: str, previous: PreviousCapture | None = None) -> UrlOutcome:
         """Capture with bounded retries of transient failures, then classify (with a soft-404 probe if needed)."""
         captures: list[Capture] = []
         for attempt in range(1, self.settings.retries + 2):
-            fetch = self.fetcher.fetch(url)
+            fetch, outcome = self._fetch_recorded(url, previous, captures)
             try:
-                outcome = self._record(fetch)
                 captures.extend(outcome.captures)
                 delay = None
                 if attempt <= self.settings.retries:
                     delay = retry_delay(fetch, attempt, backoff=self.settings.retry_backoff, cap=self.settings.retry_after_cap)
                 if delay is None:
-                    probe = self._probe_for(fetch)
-                    classification = classify(fetch, outcome.extracted, probe)
-                    return UrlOutcome(url, tuple(captures), outcome.extracted, outcome.response_ref, classification)
+                    classification = self._classify(fetch, outcome)
+                    return replace(outcome, url=url, captures=tuple(captures), classification=classification)
             finally:
                 fetch.close()
             log.debug("retrying %s in %.1fs (attempt %d: %s)", url, delay, attempt, outcome.failure or outcome.final_status)
             self.sleep(delay)
         raise AssertionError("unreachable: the last attempt always returns")
+
+    def _fetch_recorded(self, url: str, previous: PreviousCapture | None,
+                        captures: list[Capture]) -> tuple[Fetch, UrlOutcome]:
+        """Fetch (conditionally, when `previous` has validators) and record.
+
+        A 304 that confirms nothing we hold is kept as evidence (its captures go to `captures`),
+        and the URL is fetched again without validators to see what it serves.
+        """
+        fetch = self._fetch(url, previous)
+        outcome = self._record(fetch, previous)
+        if not is_unconfirmed_304(fetch, previous):
+            return fetch, outcome
+        captures.extend(outcome.captures)
+        fetch.close()
+        fetch = self._fetch(url, None)
+        return fetch, self._record(fetch, previous)
+
+    def _fetch(self, url: str, previous: PreviousCapture | None) -> Fetch:
+        with self.stage("fetch"):
+            return self.fetcher.fetch(url, extra_headers=previous.conditional_headers() if previous else None)
+
+    def _classify(self, fetch: Fetch, outcome: UrlOutcome) -> Classification:
+        if outcome.not_modified:
+            with self.stage("classify"):
+                return classify_not_modified(fetch)
+        probe = self._probe_for(fetch)
+        with self.stage("classify"):
+            return classify(fetch, outcome.extracted, probe)
 
     # -- soft-404 probes ---------------------------------------------------------------------
 
@@ -131,14 +173,20 @@ class Capturer:
 
     # -- recording ---------------------------------------------------------------------------
 
-    def _record(self, fetch: Fetch) -> UrlOutcome:
-        refs = self.recorder.write_fetch(fetch) if fetch.exchanges else []
-        extracted = _extract_final(fetch)
-        response_ref = refs[-1] if refs and fetch.final is not None else None
-        if extracted is not None and response_ref is not None:
-            outlinks = [("outlink", link.url) for link in extracted.links if link.supported]
-            self.recorder.write_metadata(fetch.final_url, response_ref.record_id, outlinks)
-        return UrlOutcome(fetch.url, tuple(_captures(fetch, refs, extracted)), extracted, response_ref)
+    def _record(self, fetch: Fetch, previous: PreviousCapture | None) -> UrlOutcome:
+        """Extract the final page (in memory: the fetch streamed it already), then write the WARC records."""
+        with self.stage("extract"):
+            extracted = _extract_final(fetch)  # None for a 304: its text is the confirmed capture's
+        with self.stage("record"):
+            refs = write_hops(self.recorder, fetch, previous)
+            response_ref = refs[-1] if refs and fetch.final is not None else None
+            # A revisit's outlinks are those of the record it refers to: no second metadata record.
+            if extracted is not None and response_ref is not None and response_ref.record_type == "response":
+                outlinks = [("outlink", link.url) for link in extracted.links if link.supported]
+                self.recorder.write_metadata(fetch.final_url, response_ref.record_id, outlinks)
+        with self.stage("extract"):  # text hash and simhash of the main text
+            captures = tuple(capture_rows(fetch, refs, extracted, previous))
+        return UrlOutcome(fetch.url, captures, extracted, response_ref)
 
 
 def _extract_final(fetch: Fetch) -> Extracted | None:
@@ -150,37 +198,6 @@ def _extract_final(fetch: Fetch) -> Extracted | None:
     except Exception:  # extraction of hostile HTML must fail this page only
         log.exception("extraction failed for %s", final.url)
         return None
-
-
-def _captures(fetch: Fetch, refs: list[RecordRef], extracted: Extracted | None) -> Iterable[Capture]:
-    if not fetch.exchanges:
-        yield unfetched_capture(fetch.url, fetch.started_at, fetch.failure, fetch.failure_detail)
-        return
-    last = len(fetch.exchanges) - 1
-    for hop, (exchange, ref) in enumerate(zip(fetch.exchanges, refs)):
-        # A cut body's text is incomplete: it is kept as evidence but never becomes a baseline or a comparison.
-        complete = exchange.body.truncated is None
-        text = extracted.text if hop == last and extracted is not None and complete else None
-        yield Capture(
-            url=exchange.url, requested_url=fetch.url, hop=hop, fetched_at=exchange.started_at,
-            http_status=exchange.status, content_type=exchange.content_type or None,
-            warc_file=ref.warc_file, warc_offset=ref.offset, warc_length=ref.length,
-            record_id=ref.record_id, payload_digest=exchange.body.payload_digest,
-            truncated=exchange.body.truncated,
-            text_hash=text_hash(text) if text is not None else None,
-            text_fingerprint=simhash64(text) if text is not None else None,
-            failure=fetch.failure if hop == last else None,
-            failure_detail=fetch.failure_detail if hop == last else "",
-        )
-
-
-def unfetched_capture(url: str, when, failure: Observation | None, detail: str) -> Capture:
-    """A capture row for a URL that gave no response at all (refused, unresolvable, not http)."""
-    return Capture(
-        url=url, requested_url=url, hop=0, fetched_at=when, http_status=None, content_type=None,
-        warc_file=None, warc_offset=None, warc_length=None, record_id=None, payload_digest=None,
-        failure=failure, failure_detail=detail,
-    )
 
 
 def _charset(content_type: str | None) -> str | None:

@@ -18,7 +18,8 @@ from typing import Callable, Iterable, Iterator
 from archiver.classify import Classification
 from archiver.models import Article, Capture, Observation
 from archiver.pipeline.capture import Capturer, UrlOutcome, unfetched_capture
-from archiver.pipeline.health import Checked, record_check
+from archiver.pipeline.health import Checked, previous_captures, record_check
+from archiver.pipeline.timing import StageTimes, stage_timer
 from archiver.urls import normalize_url
 
 log = logging.getLogger("archiver.pipeline")
@@ -78,11 +79,16 @@ class Pipeline:
     """Composes fetcher, recorder, extractor, classifier and store into capture and check cycles."""
 
     def __init__(self, settings, store, fetcher, recorder, *, clock: Clock = utc_now, on_progress=None,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, stage_times: StageTimes | None = None,
+                 should_stop: Callable[[], bool] = lambda: False):
         self.settings = settings
         self.store = store
         self.clock = clock
-        self.capturer = Capturer(fetcher, recorder, settings.fetch, sleep=sleep)
+        # The daemon's stop request: checked between URLs; fetches already running finish.
+        self.should_stop = should_stop
+        self.run_id: int | None = None  # the run in progress, for a daemon that must close it itself
+        self.capturer = Capturer(fetcher, recorder, settings.fetch, sleep=sleep, stage_times=stage_times)
+        self.stage = stage_timer(stage_times)  # benchmarks' CPU account of the "store" stage
         self.on_progress = on_progress or (lambda advance=0, total=0, description="": None)
 
     # -- cycles ------------------------------------------------------------------------------
@@ -92,6 +98,8 @@ class Pipeline:
         summaries: list[ArticleSummary] = []
         with self._run(run_kind) as (run_id, totals, checks):
             for article in articles:
+                if self.should_stop():
+                    break
                 article_id, _ = self.store.add_article(article, self.clock())
                 summary = self._archive_article(article_id, article, run_id, checks)
                 summaries.append(summary)
@@ -112,6 +120,8 @@ class Pipeline:
         with self._run("check") as (run_id, totals, checks):
             article_ids = [article_id] if article_id is not None else self.store.due_article_ids(now, include_not_due=include_not_due)
             for due_id, article in self.store.articles_by_id(article_ids).items():
+                if self.should_stop():
+                    break
                 self._archive_article(due_id, article, run_id, checks, links=False)
             urls = self.store.due_link_urls(now, article_id=article_id, include_not_due=include_not_due or article_id is not None)
             self.on_progress(total=len(urls))
@@ -127,11 +137,15 @@ class Pipeline:
                          *, links: bool = True) -> ArticleSummary:
         summary = ArticleSummary(url=article.url, article_id=article_id)
         self.on_progress(description=article.url)
-        page = self.capturer.check(article.url)
-        capture_ids = self.store.add_captures([_tagged(c, article_id, run_id) for c in page.captures])
-        checked = record_check(self.store, self.settings.health, page, capture_ids, self.clock(), run_id,
-                               seed_text=article.seed_text, keep_diff=True)
-        self.store.set_article_health(article_id, checked.verdict, checked.row.checked_at, checked.next_check_at)
+        # No validators for an article page: its links and metadata come from its body, so a 304 would
+        # leave nothing to extract them from. An unchanged page is still written as a small revisit record.
+        previous = previous_captures(self.store, [article.url], validators=False).get(article.url)
+        page = self.capturer.check(article.url, previous)
+        with self.stage("store"):
+            capture_ids = self.store.add_captures([_tagged(c, article_id, run_id) for c in page.captures])
+            checked = record_check(self.store, self.settings.health, page, capture_ids, self.clock(), run_id,
+                                   seed_text=article.seed_text, keep_diff=True)
+            self.store.set_article_health(article_id, checked.verdict, checked.row.checked_at, checked.next_check_at)
         summary.change = checked.row.content_change
         if checked.row.content_change not in (None, "unchanged"):
             checks.articles_changed.append(article.url)
@@ -140,8 +154,9 @@ class Pipeline:
             log.info("article %s not captured: %s", article.url, summary.failure)
             return summary
         summary.captured, summary.title = True, page.extracted.title
-        self.store.update_article_extracted(article_id, page.extracted, page.captures[-1].fetched_at)
-        self.store.replace_links(article_id, page.extracted.links, self.clock())
+        with self.stage("store"):
+            self.store.update_article_extracted(article_id, page.extracted, page.captures[-1].fetched_at)
+            self.store.replace_links(article_id, page.extracted.links, self.clock())
         if not links:
             return summary
         summary.references = len(page.extracted.links)
@@ -161,14 +176,23 @@ class Pipeline:
 
     def _check_urls(self, urls: list[str], run_id: int, article_id: int | None,
                     unsupported: set[str] = frozenset()) -> Iterator[tuple[UrlOutcome, Checked]]:
-        """Check each URL on the worker pool; store captures and observations here, as each one finishes."""
+        """Check each URL on the worker pool; store captures and observations here, as each one finishes.
+
+        Each worker gets the URL's last complete capture, looked up here (workers never touch the store).
+        """
         for url in urls:
             if url in unsupported:
                 yield self._store_check(_unsupported(url, self.clock()), run_id, article_id)
-        fetchable = [url for url in urls if url not in unsupported]
+        fetchable = [] if self.should_stop() else [url for url in urls if url not in unsupported]
+        with self.stage("store"):
+            previous = previous_captures(self.store, fetchable)
         with ThreadPoolExecutor(max_workers=self.settings.fetch.global_concurrency, thread_name_prefix="fetch") as pool:
-            futures = {pool.submit(self.capturer.check, url): url for url in fetchable}
+            futures = {pool.submit(self.capturer.check, url, previous.get(url)): url for url in fetchable}
             for future in as_completed(futures):
+                if self.should_stop():
+                    pool.shutdown(wait=False, cancel_futures=True)  # the queued URLs; running ones finish
+                if future.cancelled():
+                    continue
                 url = futures[future]
                 try:
                     outcome = future.result()
@@ -178,12 +202,15 @@ class Pipeline:
                 yield self._store_check(outcome, run_id, article_id)
         probes = self.capturer.take_probe_captures()
         if probes:
-            self.store.add_captures([_tagged(c, None, run_id) for c in probes])
+            with self.stage("store"):
+                self.store.add_captures([_tagged(c, None, run_id) for c in probes])
 
     def _store_check(self, outcome: UrlOutcome, run_id: int, article_id: int | None) -> tuple[UrlOutcome, Checked]:
-        capture_ids = self.store.add_captures([_tagged(c, article_id, run_id) for c in outcome.captures])
-        checked = record_check(self.store, self.settings.health, outcome, capture_ids, self.clock(), run_id)
-        self.store.set_link_health(outcome.url, checked.verdict, checked.row.checked_at, checked.next_check_at)
+        with self.stage("store"):
+            capture_ids = self.store.add_captures([_tagged(c, article_id, run_id) for c in outcome.captures])
+            checked = record_check(self.store, self.settings.health, outcome, capture_ids, self.clock(), run_id)
+            self.store.set_link_health(outcome.url, checked.verdict, checked.row.checked_at, checked.next_check_at)
+        log.debug("checked %s: %s (HTTP %s)", outcome.url, checked.row.observation, checked.row.http_status)
         return outcome, checked
 
     # -- runs --------------------------------------------------------------------------------
@@ -201,11 +228,14 @@ class _RunScope:
         self.checks = CheckSummary()
 
     def __enter__(self):
-        self.run_id = self.pipeline.store.start_run(self.kind, self.pipeline.clock())
+        self.run_id = self.pipeline.run_id = self.pipeline.store.start_run(self.kind, self.pipeline.clock())
         return self.run_id, self.totals, self.checks
 
     def __exit__(self, exc_type, exc, tb) -> None:
         status, error = ("ok", None) if exc is None else ("failed", f"{exc_type.__name__}: {exc}")
+        if exc is None and self.pipeline.should_stop():
+            status = "interrupted"  # stopped between URLs: what it did is stored, the rest waits
+        self.pipeline.run_id = None
         counts = {**self.checks.counts(), **self.totals}
         self.pipeline.store.finish_run(self.run_id, status, counts, self.pipeline.clock(), error=error)
         log.info("run %s %s %s: %s", self.run_id, self.kind, status, counts)

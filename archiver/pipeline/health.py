@@ -8,14 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from archiver.compare import compare_texts, text_hash, unified_diff
+from archiver.compare import TextComparison, compare_texts, unified_diff
 from archiver.models import ContentChange, Observation
 from archiver.store import ObservationRow
 from archiver.verdicts import CheckResult, Judgement, judge, next_check_at
 
 from archiver.pipeline.capture import UrlOutcome
+from archiver.pipeline.conditional import PreviousCapture
 
 HEALTHY = (Observation.OK, Observation.REDIRECTED)
+# What compare_texts finds for two texts with equal normalised words.
+UNCHANGED = TextComparison(ContentChange.UNCHANGED, 1.0, 0, 1.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -37,20 +40,18 @@ def record_check(store, health, outcome: UrlOutcome, capture_ids: list[int], now
                  *, seed_text: str | None = None, keep_diff: bool = False) -> Checked:
     """Store one observation for `outcome`; return it with its verdict (the caller stores the link's health).
 
-    The baseline is the seed text when given (an article's own document), else the
-    URL's first successful capture; the first capture is its own baseline.
+    Its content change is against the baseline (see _compare).
     """
     classification = outcome.classification
     assert classification is not None, "record_check needs a classified outcome"
     final = outcome.final_capture
     comparison, baseline_id, diff = None, None, None
     if classification.observation in HEALTHY and final is not None and final.text_hash is not None:
-        store.save_text(text_hash(outcome.text), outcome.text)
-        baseline_text, baseline_id = _baseline(store, outcome.url, seed_text)
-        if baseline_text is not None:
-            comparison = compare_texts(baseline_text, outcome.text, health)
-            if keep_diff and comparison.change != ContentChange.UNCHANGED:
-                diff = unified_diff(baseline_text, outcome.text)
+        if outcome.text is not None:
+            store.save_text(final.text_hash, outcome.text)  # a revisit's hash is its referent's: the same text
+        comparison, baseline_id, baseline_text, current_text = _compare(store, health, outcome, seed_text)
+        if keep_diff and comparison is not None and comparison.change != ContentChange.UNCHANGED:
+            diff = unified_diff(baseline_text, current_text)
     history = [_as_check(row) for row in store.observations_for_url(outcome.url)]
     previous = store.latest_observations([outcome.url]).get(outcome.url)
     current = CheckResult(now, classification.observation, comparison.change if comparison else None,
@@ -73,14 +74,44 @@ def record_check(store, health, outcome: UrlOutcome, capture_ids: list[int], now
                    next_check_at(judgement, now, health))
 
 
-def _baseline(store, url: str, seed_text: str | None) -> tuple[str | None, int | None]:
+def previous_captures(store, urls: list[str], *, validators: bool = True) -> dict[str, PreviousCapture]:
+    """Each URL's last complete capture, for its re-check.
+
+    Validators go only with a URL whose latest check was healthy: a 304 then means "still that
+    healthy page", while a page last found soft-404 or parked is fetched whole and judged again.
+    """
+    found = store.last_complete_captures(urls)
+    healthy = set()
+    if validators and found:
+        healthy = {url for url, row in store.latest_observations(list(found)).items() if row.observation in HEALTHY}
+    return {url: PreviousCapture.from_captures(latest, holder, validators=url in healthy)
+            for url, (latest, holder) in found.items()}
+
+
+def _compare(store, health, outcome: UrlOutcome, seed_text: str | None):
+    """(comparison or None, baseline capture id, baseline text, current text) for a healthy page with a text.
+
+    The baseline is the seed text when given (an article's own document), else the
+    URL's first successful capture; the first capture is its own baseline.
+    """
+    current_hash = outcome.final_capture.text_hash
+    baseline_id = None
     if seed_text:
-        return seed_text, None
-    found = store.baseline_capture(url)
-    if found is None:
-        return None, None
-    capture_id, capture = found
-    return store.get_text(capture.text_hash), capture_id
+        baseline_text = seed_text
+    else:
+        found = store.baseline_capture(outcome.url)
+        if found is None:
+            return None, None, None, None
+        baseline_id, baseline = found
+        if baseline.text_hash == current_hash:  # equal hashes of the normalised texts: no need to read either
+            return UNCHANGED, baseline_id, None, None
+        baseline_text = store.get_text(baseline.text_hash)
+    current_text = outcome.text
+    if current_text is None and outcome.not_modified:  # a 304: the text is the confirmed capture's
+        current_text = store.get_text(current_hash)
+    if baseline_text is None or current_text is None:
+        return None, baseline_id, None, None
+    return compare_texts(baseline_text, current_text, health), baseline_id, baseline_text, current_text
 
 
 def _as_check(row: ObservationRow) -> CheckResult:

@@ -6,7 +6,7 @@ import os
 from datetime import datetime
 from typing import Any, Sequence
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, or_, select
 
 from archiver.errors import StoreError
 from archiver.models import Capture, Observation, Run
@@ -14,10 +14,11 @@ from archiver.store.engine import Database
 from archiver.store.schema import captures, runs
 
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
+IN_CHUNK = 1000  # values per IN (...) list: far below SQLite's and PostgreSQL's bound-parameter limits
 CAPTURE_FIELDS = (
     "run_id", "article_id", "url", "requested_url", "hop", "fetched_at", "http_status", "content_type",
     "warc_file", "warc_offset", "warc_length", "record_id", "payload_digest", "truncated", "text_hash",
-    "text_fingerprint", "failure", "failure_detail",
+    "text_fingerprint", "failure", "failure_detail", "etag", "last_modified", "refers_to_record_id",
 )
 
 
@@ -37,6 +38,17 @@ def _capture_from_row(row: Any) -> Capture:
     values["failure"] = Observation(row.failure) if row.failure else None
     values["failure_detail"] = row.failure_detail or ""
     return Capture(**values)
+
+
+def final_hops(*conditions):
+    """The captures matching `conditions` as a subquery, and the condition that a row ended its fetch.
+
+    A fetch's hops are consecutive captures of one requested_url, hop 0, 1, 2 ...; only its
+    last hop (the next capture of that URL starts a new fetch, at hop 0) is what the fetch got.
+    """
+    next_hop = func.lead(captures.c.hop).over(partition_by=captures.c.requested_url, order_by=captures.c.id)
+    fetched = select(captures, next_hop.label("next_hop")).where(*conditions).subquery()
+    return fetched, or_(fetched.c.next_hop.is_(None), fetched.c.next_hop <= fetched.c.hop)
 
 
 class CaptureQueries:
@@ -63,6 +75,45 @@ class CaptureQueries:
         )
         with self._db.read("read captures") as connection:
             return [_capture_from_row(row) for row in connection.execute(query)]
+
+    def last_complete_captures(self, urls: Sequence[str]) -> dict[str, tuple[Capture, Capture]]:
+        """For each of `urls` (requested URLs) that has one: its newest fetch that ended in a complete 2xx
+        response kept in a WARC, and the capture whose response record holds that payload (the same
+        capture, or the one its revisit record refers to)."""
+        wanted = list(dict.fromkeys(urls))
+        newest: dict[str, Capture] = {}
+        with self._db.read("read captures") as connection:
+            for start in range(0, len(wanted), IN_CHUNK):
+                fetched, ended = final_hops(captures.c.requested_url.in_(wanted[start : start + IN_CHUNK]))
+                newest_first = func.row_number().over(
+                    partition_by=fetched.c.requested_url, order_by=(fetched.c.fetched_at.desc(), fetched.c.id.desc()))
+                complete = (
+                    select(fetched, newest_first.label("rank"))
+                    .where(ended, fetched.c.http_status >= 200, fetched.c.http_status < 300,
+                           fetched.c.truncated.is_(None), fetched.c.failure.is_(None), fetched.c.record_id.is_not(None))
+                    .subquery()
+                )
+                for row in connection.execute(select(complete).where(complete.c.rank == 1)):
+                    newest[row.requested_url] = _capture_from_row(row)
+            referred = self._captures_of_records(connection, [c.refers_to_record_id for c in newest.values()])
+        found = {}
+        for url, capture in newest.items():
+            holder = capture if capture.refers_to_record_id is None else referred.get(capture.refers_to_record_id)
+            if holder is not None:  # a revisit whose response record has no row is no base to build on
+                found[url] = (capture, holder)
+        return found
+
+    @staticmethod
+    def _captures_of_records(connection: Connection, record_ids: Sequence[str | None]) -> dict[str, Capture]:
+        """The first capture of each WARC record id."""
+        wanted = sorted({record_id for record_id in record_ids if record_id})
+        found: dict[str, Capture] = {}
+        for start in range(0, len(wanted), IN_CHUNK):
+            query = (select(captures).where(captures.c.record_id.in_(wanted[start : start + IN_CHUNK]))
+                     .order_by(captures.c.id.desc()))
+            for row in connection.execute(query):
+                found[row.record_id] = _capture_from_row(row)  # descending ids: the first one wins
+        return found
 
     def start_run(self, kind: str, now: datetime) -> int:
         values = {"kind": kind, "started_at": now, "status": "running", "counts": {}, "pid": os.getpid()}

@@ -12,12 +12,12 @@ from sqlalchemy import Connection, case, func, literal, or_, select
 from archiver.errors import StoreError
 from archiver.models import Capture
 from archiver.store.articles import dialect_insert
-from archiver.store.captures import _capture_from_row
+from archiver.store.captures import IN_CHUNK as _IN_CHUNK  # reports.py imports it from here
+from archiver.store.captures import _capture_from_row, final_hops
 from archiver.store.engine import Database
 from archiver.store.schema import articles, captures, links, observations, runs, texts
 
 UNCHECKED = "unchecked"  # verdict_counts' name for links never judged
-_IN_CHUNK = 1000  # URLs per IN (...) list: far below SQLite's and PostgreSQL's bound-parameter limits
 
 
 @dataclass(frozen=True)
@@ -133,17 +133,12 @@ class HealthQueries:
     # -- captures behind observations ----------------------------------------------------------
 
     def baseline_capture(self, url: str) -> tuple[int, Capture] | None:
-        """(id, capture) of the first fetch of `url` that ended in a 2xx page with a main text; None if none.
-
-        A fetch's hops are consecutive captures of one requested_url, hop 0, 1, 2 ...; only its
-        last hop (the next capture of that URL starts a new fetch, at hop 0) is what the fetch got.
-        """
-        next_hop = func.lead(captures.c.hop).over(partition_by=captures.c.requested_url, order_by=captures.c.id)
-        fetched = select(captures, next_hop.label("next_hop")).where(captures.c.requested_url == url).subquery()
+        """(id, capture) of the first fetch of `url` that ended in a 2xx page with a main text; None if none."""
+        fetched, ended = final_hops(captures.c.requested_url == url)
         query = (
             select(fetched)
             .where(
-                or_(fetched.c.next_hop.is_(None), fetched.c.next_hop <= fetched.c.hop),
+                ended,
                 fetched.c.http_status >= 200,
                 fetched.c.http_status < 300,
                 fetched.c.text_hash.is_not(None),

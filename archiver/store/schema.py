@@ -144,6 +144,9 @@ captures = Table(
     Column("text_fingerprint", BigInteger),  # simhash64, signed: every backend has signed 64-bit ints
     Column("failure", String(32)),
     Column("failure_detail", Text, nullable=False, default=""),
+    Column("etag", Text),  # validators of the final response (migration 0003)
+    Column("last_modified", Text),
+    Column("refers_to_record_id", Text),  # the response record a revisit or a 304 stands for
     Index(None, "url", "fetched_at"),
     Index(None, "requested_url", "fetched_at"),  # all hops of the fetches of one link
     Index(None, "payload_digest"),  # an earlier identical payload: a WARC revisit

@@ -7,9 +7,10 @@ from archiver.store.captures import CaptureQueries
 from archiver.store.engine import Database, connect
 from archiver.store.health import HealthQueries
 from archiver.store.migrate import current_revision, upgrade_to_head
+from archiver.store.reports import ReportQueries
 
 
-class Store(ArticleQueries, CaptureQueries, HealthQueries):
+class Store(ArticleQueries, CaptureQueries, HealthQueries, ReportQueries):
     """Articles, links, captures, runs and link health in SQLite (default) or PostgreSQL.
 
     Every method is one short transaction; datetimes go in and come out

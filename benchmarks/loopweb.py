@@ -1,0 +1,214 @@
+"""A loopback web for benchmarks: H hosts on distinct 127.77.x.y addresses, each its own ThreadingHTTPServer.
+
+    .venv/bin/python benchmarks/loopweb.py --articles 20 --refs 10 --hosts 8     # serve until Ctrl-C
+
+Article i lives on host i % H and links, in its body, to M reference pages; reference page
+k = i*M + j lives on host k % H, so each article's references spread over M hosts. Every
+response waits `latency` seconds first (a far-away server). Reference pages are about
+`page_kb` of pseudo-random prose (real pages compress about as badly) and carry an ETag and
+a Last-Modified, answering 304 to a matching If-None-Match / If-Modified-Since unless
+validators are off. `/big?bytes=N` streams N bytes (for the memory benchmark); any other
+path is a 404, as a real site's random URL is. On start the process prints one JSON line:
+{"articles": [...], "references": [...], "hosts": [...], "big": url}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import string
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+LAST_MODIFIED = "Tue, 04 Mar 2025 09:30:00 GMT"
+BODY_POOL = 32  # distinct filler bodies, built once: serving must cost the benchmark's CPU next to nothing
+BIG_CHUNK = 1 << 20
+MAX_BIG_BYTES = 4 << 30  # /big never streams more than this, whatever the query asks
+
+
+def filler(seed: int, size: int) -> str:
+    """`size` characters of paragraphs of random lowercase words: compresses like real prose, not better."""
+    rng = random.Random(seed)
+    words, length = [], 0
+    while length < size:
+        word = "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(2, 9)))
+        words.append(word)
+        length += len(word) + 1
+    return "".join(f"<p>{' '.join(words[n:n + 60])}.</p>\n" for n in range(0, len(words), 60))
+
+
+@dataclass
+class Plan:
+    """Which pages exist and where: the URL list every tool in the benchmark gets."""
+
+    hosts: list[str]
+    articles: int
+    refs: int
+    ports: list[int] = field(default_factory=list)
+
+    def base(self, host: int) -> str:
+        return f"http://{self.hosts[host]}:{self.ports[host]}"
+
+    def article_url(self, i: int) -> str:
+        return f"{self.base(i % len(self.hosts))}/news/{i}.html"
+
+    def reference_url(self, k: int) -> str:
+        return f"{self.base(k % len(self.hosts))}/ref/{k}.html"
+
+    def reference_ids(self, i: int) -> range:
+        return range(i * self.refs, (i + 1) * self.refs)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], OSError):  # clients hanging up (resets, closed keep-alives) are normal
+            super().handle_error(request, client_address)
+
+
+class LoopWeb:
+    """The servers of one Plan; start() binds them all, close() stops them."""
+
+    def __init__(self, articles: int, refs: int, hosts: int, *, latency: float = 0.03, page_kb: int = 40,
+                 validators: bool = True):
+        if not 1 <= hosts <= 250 * 250:
+            raise ValueError("hosts must be between 1 and 62500")
+        self.plan = Plan([f"127.77.{h // 250}.{h % 250 + 1}" for h in range(hosts)], articles, refs)
+        self.latency, self.validators = latency, validators
+        self.bodies = [filler(seed, page_kb * 1000) for seed in range(BODY_POOL)]
+        self.served = [0] * hosts  # requests per host, for the report
+        self._lock = threading.Lock()
+        self._servers: list[_QuietServer] = []
+
+    def start(self) -> LoopWeb:
+        for index, address in enumerate(self.plan.hosts):
+            server = _QuietServer((address, 0), _Handler)
+            server.web, server.index = self, index  # type: ignore[attr-defined]
+            self.plan.ports.append(server.server_address[1])
+            threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+            self._servers.append(server)
+        return self
+
+    def close(self) -> None:
+        for server in self._servers:
+            server.shutdown()
+            server.server_close()
+
+    def article(self, i: int) -> bytes:
+        links = "".join(
+            f'<p>Paragraph {j} of the story: according to <a href="{self.plan.reference_url(k)}">source {k}</a>, '
+            f"the matter changed considerably over the last year, which officials confirmed since.</p>"
+            for j, k in enumerate(self.plan.reference_ids(i)))
+        return (f"<!doctype html><html><head><title>Article {i}</title></head><body><article>"
+                f"<h1>Article {i}</h1>{links}{self.bodies[i % BODY_POOL][:3000]}</article></body></html>").encode()
+
+    def reference(self, k: int) -> bytes:
+        return (f"<!doctype html><html><head><title>Reference {k}</title></head><body><article>"
+                f"<h1>Reference {k}</h1>{self.bodies[k % BODY_POOL]}</article></body></html>").encode()
+
+    def urls(self) -> dict:
+        plan = self.plan
+        return {"articles": [plan.article_url(i) for i in range(plan.articles)],
+                "references": [plan.reference_url(k) for k in range(plan.articles * plan.refs)],
+                "hosts": plan.hosts, "big": f"{plan.base(0)}/big"}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: ThreadingHTTPServer
+
+    def do_GET(self) -> None:
+        web: LoopWeb = self.server.web  # type: ignore[attr-defined]
+        with web._lock:
+            web.served[self.server.index] += 1  # type: ignore[attr-defined]
+        time.sleep(web.latency)
+        parts = urlsplit(self.path)
+        name = parts.path.rsplit("/", 1)[-1].removesuffix(".html")
+        if parts.path == "/robots.txt":
+            self._reply(200, b"User-agent: *\nAllow: /\n", "text/plain")
+        elif parts.path == "/big":
+            self._stream_big(int(parse_qs(parts.query).get("bytes", ["0"])[0]))
+        elif parts.path.startswith("/news/") and name.isdigit() and int(name) < web.plan.articles:
+            self._reply(200, web.article(int(name)), "text/html; charset=utf-8")
+        elif parts.path.startswith("/ref/") and name.isdigit() and int(name) < web.plan.articles * web.plan.refs:
+            self._reference(web, int(name))
+        else:
+            self._reply(404, b"<html><body><h1>Not found</h1></body></html>", "text/html")
+
+    def _reference(self, web: LoopWeb, k: int) -> None:
+        etag = f'"r{k}-{k % BODY_POOL}"'
+        validators = [("ETag", etag), ("Last-Modified", LAST_MODIFIED)] if web.validators else []
+        unchanged = self.headers.get("If-None-Match") == etag or (
+            self.headers.get("If-None-Match") is None and self.headers.get("If-Modified-Since") == LAST_MODIFIED)
+        if web.validators and unchanged:
+            self._reply(304, b"", None, validators)
+        else:
+            self._reply(200, web.reference(k), "text/html; charset=utf-8", validators)
+
+    def _reply(self, status: int, body: bytes, content_type: str | None, extra=()) -> None:
+        self.send_response(status)
+        if content_type:
+            self.send_header("Content-Type", content_type)
+        for name, value in extra:
+            self.send_header(name, value)
+        if status != 304:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _stream_big(self, size: int) -> None:
+        size = min(size, MAX_BIG_BYTES)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(size))
+        self.end_headers()
+        chunk = (b"archiver memory benchmark " * (BIG_CHUNK // 26 + 1))[:BIG_CHUNK]
+        try:
+            for _ in range(size // BIG_CHUNK):
+                self.wfile.write(chunk)
+            self.wfile.write(chunk[: size % BIG_CHUNK])
+        except OSError:  # the client stopped reading (a size cap): nothing more to send
+            self.close_connection = True
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def add_web_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that shape the web (benchmarks/run.py takes the same ones)."""
+    parser.add_argument("--articles", type=int, default=200)
+    parser.add_argument("--refs", type=int, default=10, help="reference links per article")
+    parser.add_argument("--hosts", type=int, default=40)
+    parser.add_argument("--latency", type=float, default=0.03, help="seconds each response waits first")
+    parser.add_argument("--page-kb", type=int, default=40, help="size of a reference page, in kB")
+
+
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_web_arguments(parser)
+    parser.add_argument("--no-validators", action="store_true", help="send no ETag / Last-Modified")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = arguments(argv)
+    web = LoopWeb(args.articles, args.refs, args.hosts, latency=args.latency, page_kb=args.page_kb,
+                  validators=not args.no_validators).start()
+    print(json.dumps(web.urls()), flush=True)
+    try:
+        sys.stdin.read()  # serve until stdin closes (the benchmark's end) or Ctrl-C
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print(json.dumps({"served": web.served}), flush=True)
+        web.close()
+
+
+if __name__ == "__main__":
+    main()
