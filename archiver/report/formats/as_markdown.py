@@ -1,0 +1,79 @@
+"""Markdown for a pull request or wiki page: what changed, then one section per article with a table of links."""
+
+from __future__ import annotations
+
+import re
+
+from archiver.report.formats.common import change_text, day, is_web_url, one_line, short_time
+from archiver.report.model import CHANGE_KINDS, CHANGE_TITLES, ArticleReport, LinkReport, ReportData
+
+_MARKUP = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")  # characters Markdown (or the HTML inside it) would act on
+
+
+def text(value: str | None) -> str:
+    """Archived text made inert: markup escaped, line breaks flattened (a table cell is one line)."""
+    return _MARKUP.sub(r"\\\1", one_line(value))
+
+
+def link_to(label: str, url: str) -> str:
+    """[label](<url>) for an http(s) URL; the escaped URL as text otherwise."""
+    if not is_web_url(url):
+        return text(url)
+    target = url.replace("<", "%3C").replace(">", "%3E").replace(" ", "%20").replace("|", "%7C")
+    return f"[{text(label)}](<{target}>)"
+
+
+def render_markdown(data: ReportData) -> str:
+    counts = ", ".join(f"{verdict} {n}" for verdict, n in data.verdict_counts().items())
+    lines = [f"# {text(data.title)}", "",
+             f"Generated {short_time(data.generated_at)} UTC · {len(data.references())} references in "
+             f"{len(data.articles)} articles: {counts or 'none'}", ""]
+    lines += _changes(data)
+    for article in data.articles:
+        lines += _article(article)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _changes(data: ReportData) -> list[str]:
+    since = short_time(data.changes.since) + " UTC" if data.changes.since else "the first check"
+    label = {article.url: article.label for article in data.articles}
+    lines = [f"## Changes since {since}", ""]
+    any_news = False
+    for kind in CHANGE_KINDS:
+        for change in data.changes.of_kind(kind):
+            any_news = True
+            lines.append(f"- **{CHANGE_TITLES[kind]}** ({change.verdict_before} → {change.verdict_now}): "
+                         f"{link_to(change.url, change.url)} in {link_to(label[change.article_url], change.article_url)}")
+    for change in data.changes.articles:
+        any_news = True
+        lines.append(f"- **Article edited**: {link_to(label[change.article_url], change.article_url)}, own text "
+                     f"{change_text(change.content_change, change.similarity)}")
+    return lines + (["", ""] if any_news else ["Nothing changed.", ""])
+
+
+def _article(article: ArticleReport) -> list[str]:
+    lines = [f"## {link_to(article.label, article.url)}", ""]
+    facts = [f"verdict **{article.verdict}**"]
+    if article.date:
+        facts.append(f"published {text(article.date)}")
+    if article.content_change:
+        facts.append(f"own text {change_text(article.content_change, article.similarity)}")
+    if article.last_checked:
+        facts.append(f"last checked {short_time(article.last_checked)} UTC")
+    lines += [" · ".join(facts), ""]
+    if not article.links:
+        return lines + ["No references.", ""]
+    lines += ["| Verdict | Reference | Observation | HTTP | Change | Archived copy |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    lines += [_row(link) for link in article.links]
+    return lines + [""]
+
+
+def _row(link: LinkReport) -> str:
+    reference = link_to(link.anchor_text or link.url, link.url)
+    if link.anchor_text:
+        reference += f" — {text(link.url)}"
+    copy = link_to(f"archived {day(link.archived_copy.captured_at)}", link.archived_copy.replay_url) if link.archived_copy else ""
+    cells = (link.verdict, reference, text(link.observation), str(link.http_status or ""),
+             text(change_text(link.content_change, link.similarity)), copy)
+    return "| " + " | ".join(cells) + " |"

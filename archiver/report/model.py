@@ -1,0 +1,152 @@
+"""ReportData: everything a report shows, as plain frozen dataclasses. Built by builder.py, read by every formatter.
+
+Times are timezone-aware UTC datetimes; a link never checked has verdict "unchecked".
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+
+SCHEMA_VERSION = "1.0"
+UNCHECKED = "unchecked"
+VERDICT_ORDER = ("dead", "rotten", "drifted", "suspect", "moved", "unverifiable", "alive", UNCHECKED)
+DEFAULT_FAIL_ON = ("dead", "rotten", "drifted")
+CHANGE_KINDS = ("newly_dead", "newly_rotten", "newly_drifted", "moved", "recovered")
+CHANGE_TITLES = {"newly_dead": "Newly dead", "newly_rotten": "Newly rotten", "newly_drifted": "Newly drifted",
+                 "moved": "Moved", "recovered": "Recovered"}
+
+
+def ordered_counts(counts: Counter) -> dict[str, int]:
+    """Non-zero counts, known verdicts in VERDICT_ORDER (worst first), any others after them by name."""
+    known = [verdict for verdict in VERDICT_ORDER if counts.get(verdict)]
+    others = sorted(verdict for verdict, n in counts.items() if n and verdict not in VERDICT_ORDER)
+    return {verdict: counts[verdict] for verdict in known + others}
+
+
+@dataclass(frozen=True)
+class CaptureRef:
+    """One WARC response record of a fetch: where the evidence lives."""
+
+    url: str  # the URL this hop answered for
+    fetched_at: datetime
+    http_status: int | None
+    warc_file: str
+    warc_offset: int
+    warc_length: int | None
+    record_id: str | None
+    hop: int = 0
+
+
+@dataclass(frozen=True)
+class ArchivedCopy:
+    """A capture a reader can follow instead of the live page: its replay URL (ReportSettings.replay_url)."""
+
+    replay_url: str
+    captured_at: datetime
+
+
+@dataclass(frozen=True)
+class LinkReport:
+    url: str
+    anchor_text: str
+    position: int
+    still_linked: bool  # False: the article no longer has this link (it stays in the record)
+    verdict: str
+    verdict_since: datetime | None
+    observation: str | None
+    detail: str
+    http_status: int | None
+    final_url: str | None
+    content_change: str | None
+    similarity: float | None
+    first_seen: datetime
+    last_seen: datetime
+    last_checked: datetime | None
+    archived_copy: ArchivedCopy | None  # the earliest 2xx capture: the page as it was cited
+    diff: str | None  # unified diff baseline -> now, for a drifted link
+    captures: tuple[CaptureRef, ...] = ()
+
+
+@dataclass(frozen=True)
+class ArticleReport:
+    url: str
+    canonical_url: str | None
+    title: str | None
+    date: str | None  # publication date as found (extracted, else from the seed document)
+    verdict: str
+    observation: str | None
+    last_checked: datetime | None
+    last_captured: datetime | None
+    content_change: str | None  # the article's own text against its baseline (seed text or first capture)
+    similarity: float | None
+    diff: str | None
+    archived_copy: ArchivedCopy | None  # the latest 2xx capture of the article
+    links: tuple[LinkReport, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return self.title or self.url
+
+
+@dataclass(frozen=True)
+class LinkChange:
+    """A reference whose verdict changed since the report's `since`."""
+
+    kind: str  # one of CHANGE_KINDS
+    article_url: str
+    url: str
+    verdict_before: str
+    verdict_now: str
+
+
+@dataclass(frozen=True)
+class ArticleChange:
+    article_url: str
+    content_change: str
+    similarity: float | None
+
+
+@dataclass(frozen=True)
+class Changes:
+    since: datetime | None  # None: no check before this report's window, everything is new
+    links: tuple[LinkChange, ...] = ()
+    articles: tuple[ArticleChange, ...] = ()
+
+    def of_kind(self, kind: str) -> list[LinkChange]:
+        return [change for change in self.links if change.kind == kind]
+
+
+@dataclass(frozen=True)
+class RunVerdicts:
+    """One check run and how many of the report's references had each verdict after it."""
+
+    run_id: int
+    kind: str
+    started_at: datetime
+    checked: int  # references this run checked
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReportData:
+    title: str
+    generated_at: datetime
+    since_label: str  # "LAST" or the ISO date given
+    article_filter: str | None
+    fail_on: tuple[str, ...]
+    changes: Changes
+    history: tuple[RunVerdicts, ...]
+    articles: tuple[ArticleReport, ...]
+    schema_version: str = SCHEMA_VERSION
+
+    def references(self) -> list[tuple[ArticleReport, LinkReport]]:
+        return [(article, link) for article in self.articles for link in article.links]
+
+    def verdict_counts(self) -> dict[str, int]:
+        """References per verdict, worst first; verdicts no reference has are left out."""
+        return ordered_counts(Counter(link.verdict for _, link in self.references()))
+
+    def failing(self) -> list[tuple[ArticleReport, LinkReport]]:
+        return [(article, link) for article, link in self.references() if link.verdict in self.fail_on]
