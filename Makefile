@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test clean
+.PHONY: venv run test chromium clean
 
 venv: $(STAMP)
 
@@ -17,8 +17,12 @@ $(STAMP): pyproject.toml
 run: venv
 	$(BIN)/archiver --config config/archiver.toml run
 
-test: venv
+test: venv chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Debian's chromium, for the test that opens the HTML report in a real browser (tests only; root on CI).
+chromium:
+	command -v chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

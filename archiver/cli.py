@@ -18,9 +18,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from archiver import __version__
+from archiver.daemon import Daemon
 from archiver.errors import ArchiverError, ConfigError, SourceError
+from archiver.lock import LOCK_FILE_NAME, LockHeld, read_lock_holder
 from archiver.logs import configure_logging
 from archiver.pipeline import ArticleSummary, CheckSummary, article_from_cli, open_pipeline, open_store, utc_now
+from archiver.report import DEFAULT_FAIL_ON, FORMAT_NAMES, VERDICT_ORDER, build_report, formatter_for, parse_since
+from archiver.report import write_atomically, write_cycle_reports
+from archiver.schedule import JOB_IDS, scheduled_runs
 from archiver.settings import Settings, load_settings
 from archiver.sources import load_sources
 
@@ -126,6 +131,9 @@ def run(ctx: click.Context) -> None:
         checks = pipeline.check()
     _print_summaries(console, summaries)
     _print_check(console, checks)
+    with open_store(settings) as store:
+        written = write_cycle_reports(store, settings, utc_now())
+    console.print(f"report: {written['html']}", soft_wrap=True, markup=False, highlight=False)
 
 
 @cli.command()
@@ -144,6 +152,50 @@ def check(ctx: click.Context, include_not_due: bool, article_url: str | None) ->
     _print_check(console, summary)
 
 
+@cli.command()
+@click.option("--format", "format_name", default="table", show_default=True, help=f"One of {', '.join(FORMAT_NAMES)}.")
+@click.option("--since", "since_text", default="LAST", show_default=True,
+              help="Changes since the previous check run (LAST) or since an ISO date (2026-01-05).")
+@click.option("--article", "article_url", help="Only this article and its references (required by robustlinks).")
+@click.option("--fail-on", "fail_on_text", default=",".join(DEFAULT_FAIL_ON), show_default=True,
+              help="Verdicts that make the exit code 2; empty for never.")
+@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@click.pass_context
+def report(ctx: click.Context, format_name: str, since_text: str, article_url: str | None, fail_on_text: str,
+           output_path: str | None) -> None:
+    """Link-health report: what died or changed since the last run, per article, with archived copies.
+
+    Exit code 2 when the report holds a link whose verdict is in --fail-on, 0 otherwise.
+    """
+    settings = _settings(ctx)
+    fail_on = tuple(name.strip() for name in fail_on_text.split(",") if name.strip())
+    unknown = [name for name in fail_on if name not in VERDICT_ORDER]
+    if unknown:
+        raise click.UsageError(f"--fail-on: unknown verdict {', '.join(unknown)} (known: {', '.join(VERDICT_ORDER)})")
+    if format_name == "robustlinks" and article_url is None:
+        raise click.UsageError("--format robustlinks needs --article URL")
+    console = _console(ctx)
+    try:
+        formatter = formatter_for(format_name, terminal=console.is_terminal and not output_path, width=console.width)
+        since = parse_since(since_text)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    with open_store(settings) as store:
+        try:
+            data = build_report(store, settings, now=utc_now(), since=since, article_url=article_url, fail_on=fail_on)
+        except LookupError as exc:
+            raise click.UsageError(str(exc)) from None
+    output = formatter(data)
+    if output_path:
+        try:
+            write_atomically(Path(output_path), output.encode("utf-8") if isinstance(output, str) else output)
+        except OSError as exc:
+            raise click.UsageError(f"cannot write {output_path}: {exc.strerror or exc}") from None
+    else:
+        click.echo(output, nl=isinstance(output, str) and not output.endswith("\n"))
+    ctx.exit(EXIT_CHANGED if data.failing() else EXIT_OK)
+
+
 def _print_check(console: Console, summary: CheckSummary) -> None:
     verdicts = ", ".join(f"{verdict} {n}" for verdict, n in sorted(summary.by_verdict.items()))
     console.print(f"checked {summary.checked} URL(s): {verdicts or 'nothing was due'}", soft_wrap=True)
@@ -156,12 +208,34 @@ def _print_check(console: Console, summary: CheckSummary) -> None:
 
 @cli.command()
 @click.pass_context
-def status(ctx: click.Context) -> None:
-    """Registered articles with their last capture and reference counts, and the last run."""
+def daemon(ctx: click.Context) -> None:
+    """Capture, check and report on the [schedule] until SIGTERM or Ctrl-C (one daemon per data dir).
+
+    A second signal stops at once; either way every WARC is closed. Exit 3 when another
+    daemon holds the data dir or the configuration is bad.
+    """
+    settings = _settings(ctx)
+    verbosity = ctx.find_root().obj["verbosity"]
+    # At least one line per run on stderr (journald, docker logs), and a log file of its own.
+    configure_logging(settings.storage.data_dir / "logs", verbosity or 1, file_name="daemon.log")
+    try:
+        code = Daemon(settings).run()
+    except LockHeld as exc:
+        click.echo(f"archiver: {exc}", err=True)
+        ctx.exit(EXIT_USAGE)
+    ctx.exit(code)
+
+
+@cli.command()
+@click.option("--require-daemon", is_flag=True, help="Exit 1 unless a daemon is running (a health check).")
+@click.pass_context
+def status(ctx: click.Context, require_daemon: bool) -> None:
+    """Articles, sources, links by verdict, the last run, the next scheduled runs and the daemon."""
     settings = _settings(ctx)
     with open_store(settings) as store:
         rows = store.list_articles()
         last = store.last_run()
+        verdicts = store.verdict_counts()
     console = _console(ctx)
     header = ("article", "title", "last capture", "refs", "captured", "failed")
     lines = [
@@ -181,6 +255,26 @@ def status(ctx: click.Context) -> None:
             console.print("\t".join(line), soft_wrap=True, markup=False, highlight=False)
     if last is not None:
         console.print(f"last run #{last.id} ({last.kind}) {last.status} at {last.started_at:%Y-%m-%d %H:%M} UTC: {last.counts}", soft_wrap=True)
+    sources = settings.sources
+    console.print(f"sources: {len(sources.articles)} article path(s), {len(sources.feeds)} feed(s), "
+                  f"{len(sources.sitemaps)} sitemap(s)", soft_wrap=True)
+    for kind, entries in (("feed", sources.feeds), ("sitemap", sources.sitemaps)):
+        for entry in entries:
+            console.print(f"  {kind}: {entry}", soft_wrap=True, markup=False, highlight=False)
+    by_verdict = ", ".join(f"{verdict} {count}" for verdict, count in sorted(verdicts.items()))
+    console.print(f"links by verdict: {by_verdict or 'no links yet'}", soft_wrap=True)
+    if not _print_daemon(console, settings) and require_daemon:
+        ctx.exit(EXIT_ERROR)
+
+
+def _print_daemon(console: Console, settings: Settings) -> bool:
+    """The next scheduled runs (from the job store) and the daemon holding the lock; True if one does."""
+    due = scheduled_runs(settings.storage.database_url)
+    runs = [f"{job} {due[job]:%Y-%m-%d %H:%M %Z}" for job in JOB_IDS if due.get(job) is not None]
+    console.print(f"next runs: {', '.join(runs) or 'none scheduled (no daemon has run here)'}", soft_wrap=True)
+    holder = read_lock_holder(settings.storage.data_dir / LOCK_FILE_NAME)
+    console.print(f"daemon: running ({holder.describe()})" if holder else "daemon: not running", soft_wrap=True)
+    return holder is not None
 
 
 def _capture(ctx: click.Context, settings: Settings, articles, kind: str) -> list[ArticleSummary]:

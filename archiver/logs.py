@@ -1,4 +1,13 @@
-"""Logging: to stderr and to a rotating file under <data_dir>/logs/."""
+"""Logging: to stderr and to a rotating file under <data_dir>/logs/.
+
+Each kind of process has its own file: the daemon (one per data dir, by its
+lock) writes daemon.log, commands write archiver.log. A rotating file shared
+by two processes loses lines when both rotate it, and the daemon runs beside
+commands all the time.
+
+What goes where: one line per run at info (its counts by observation), one
+per checked URL at debug, errors with the URL and the error's class.
+"""
 
 from __future__ import annotations
 
@@ -6,31 +15,46 @@ import logging
 import logging.handlers
 from pathlib import Path
 
-_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_FORMAT = "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"
+LOG_MAX_BYTES = 10_000_000
+LOG_BACKUPS = 5
+# Libraries whose warnings belong in our logs: APScheduler's tell of a job store it cannot read.
+_LIBRARY_LEVELS = {"apscheduler": logging.WARNING}
 
 
-def configure_logging(log_dir: Path, verbosity: int = 0) -> None:
-    """verbosity: -1 errors only, 0 warnings, 1 info, 2 debug (every fetch). Safe to call again."""
-    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
-    root = logging.getLogger("archiver")
-    root.setLevel(logging.DEBUG)
-    for handler in list(root.handlers):
-        if getattr(handler, "_archiver", False):
-            root.removeHandler(handler)
-            handler.close()
+def _level(verbosity: int) -> int:
+    return {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+
+
+def configure_logging(log_dir: Path, verbosity: int = 0, *, file_name: str = "archiver.log") -> None:
+    """verbosity: -1 errors only, 0 warnings, 1 info, 2 debug (every fetch). Safe to call again.
+
+    The file gets info and up whatever the verbosity (debug too at -vv).
+    """
+    level = _level(verbosity)
     stderr = logging.StreamHandler()
     stderr.setLevel(level)
     stderr.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     handlers: list[logging.Handler] = [stderr]
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
-        rotating = logging.handlers.RotatingFileHandler(log_dir / "archiver.log", maxBytes=10_000_000, backupCount=5, encoding="utf-8")
+        rotating = logging.handlers.RotatingFileHandler(log_dir / file_name, maxBytes=LOG_MAX_BYTES,
+                                                        backupCount=LOG_BACKUPS, encoding="utf-8")
         rotating.setLevel(min(level, logging.INFO))
         rotating.setFormatter(logging.Formatter(_FORMAT))
         handlers.append(rotating)
     except OSError as exc:  # a read-only data dir must not stop a report or status
         stderr.handle(logging.makeLogRecord({"msg": f"cannot write logs to {log_dir}: {exc}", "levelno": logging.WARNING, "levelname": "WARNING"}))
-    for handler in handlers:
-        handler._archiver = True  # type: ignore[attr-defined]
-        root.addHandler(handler)
-    root.propagate = False
+    loggers = {logging.getLogger("archiver"): logging.DEBUG,
+               **{logging.getLogger(name): level for name, level in _LIBRARY_LEVELS.items()}}
+    previous = {handler for logger in loggers for handler in logger.handlers if getattr(handler, "_archiver", False)}
+    for logger, logger_level in loggers.items():
+        for handler in previous & set(logger.handlers):  # ours from an earlier call; anyone else's stay
+            logger.removeHandler(handler)
+        for handler in handlers:
+            handler._archiver = True  # type: ignore[attr-defined]
+            logger.addHandler(handler)
+        logger.setLevel(logger_level)
+        logger.propagate = False
+    for handler in previous:
+        handler.close()

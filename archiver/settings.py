@@ -59,6 +59,13 @@ class FetchSettings:
     retries: int = 2
     retry_backoff: float = field(default=1.0, metadata=_kind(DURATION))  # first wait; doubles per attempt
     retry_after_cap: float = field(default=30.0, metadata=_kind(DURATION))  # longer Retry-After: give up this check
+    # Politeness (archiver/fetch/politeness.py); each key is explained in config/archiver.toml.
+    robots_ttl: float = field(default=24 * 3600.0, metadata=_kind(DURATION))
+    robots_unreachable_ttl: float = field(default=600.0, metadata=_kind(DURATION))
+    max_crawl_delay: float = field(default=30.0, metadata=_kind(DURATION))
+    robots_ignore_for_articles: bool = False
+    max_backoff_delay: float = field(default=60.0, metadata=_kind(DURATION))
+    failure_memory: float = field(default=600.0, metadata=_kind(DURATION))
 
     @property
     def user_agent_header(self) -> str:
@@ -89,15 +96,28 @@ class HealthSettings:
 @dataclass(frozen=True)
 class SourcesSettings:
     articles: tuple[str, ...] = ()  # files or folders: URL lists and seed documents
-    feeds: tuple[str, ...] = ()
-    sitemaps: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()  # RSS/Atom feed URLs (or files)
+    sitemaps: tuple[str, ...] = ()  # XML sitemap or sitemap-index URLs (or files)
+    # Bounds on what one feed or sitemap may cost: bytes after decompression, URLs per sitemap
+    # (the sitemap protocol's own limit is 50,000), and sitemaps read from one index.
+    max_document_bytes: int = field(default=50_000_000, metadata=_kind(SIZE))
+    max_sitemap_urls: int = 50_000
+    max_sitemaps: int = 50
 
 
 @dataclass(frozen=True)
 class ScheduleSettings:
+    # "interval 1h", "cron 0 7 * * *" (minute hour day month weekday, local time) or "off";
+    # parsed by archiver.schedule, which names the key on a bad value.
     capture: str = "interval 1h"
     check: str = "interval 6h"
     report: str = "cron 0 7 * * *"
+    jitter: float = field(default=60.0, metadata=_kind(DURATION))  # random delay added to each run
+    # A run that could not start on time (daemon down, previous run still busy) still runs this late;
+    # runs missed while the daemon was down are coalesced into one catch-up run.
+    misfire_grace_time: float = field(default=6 * 3600.0, metadata=_kind(DURATION))
+    # On SIGTERM/SIGINT: how long running fetches may take to finish before the daemon cuts them off.
+    stop_timeout: float = field(default=30.0, metadata=_kind(DURATION))
 
 
 @dataclass(frozen=True)
@@ -243,6 +263,9 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(f"health.{name}", getattr(health, name), "a number between 0 and 1")
     if health.minor_simhash_bits > 64:
         raise ConfigError("health.minor_simhash_bits", health.minor_simhash_bits, "at most 64")
+    for name in ("max_sitemap_urls", "max_sitemaps", "max_document_bytes"):
+        if getattr(settings.sources, name) < 1:
+            raise ConfigError(f"sources.{name}", getattr(settings.sources, name), "at least 1")
 
 
 def _overlay(settings: Settings, table: str, key: str, value: Any, origin: str) -> Settings:
@@ -300,7 +323,16 @@ def load_settings(
 
 
 def _resolve_paths(settings: Settings, base_dir: Path) -> Settings:
-    """Source paths in a config file are relative to the file; data_dir is relative to the working directory."""
+    """Source paths in a config file are relative to the file; data_dir is relative to the working directory.
+
+    Feeds and sitemaps are usually URLs, which stay as they are; a file among them is resolved too.
+    """
+
+    def resolve(items: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(item if re.match(r"^[a-z][a-z0-9+.-]*://", item, re.IGNORECASE) or Path(item).is_absolute()
+                     else str(base_dir / item) for item in items)
+
     sources = settings.sources
-    resolved = tuple(str(base_dir / item) if not Path(item).is_absolute() else item for item in sources.articles)
-    return dataclasses.replace(settings, sources=dataclasses.replace(sources, articles=resolved))
+    resolved = dataclasses.replace(sources, articles=resolve(sources.articles), feeds=resolve(sources.feeds),
+                                   sitemaps=resolve(sources.sitemaps))
+    return dataclasses.replace(settings, sources=resolved)

@@ -1,4 +1,4 @@
-"""Article inputs -> Article: URL lists and seed documents (feeds and sitemaps come later).
+"""Article inputs -> Article: URL lists, seed documents, RSS/Atom feeds and XML sitemaps.
 
 A seed document is a saved copy of an article that names where it came from
 (see ../shared/examples/seed-article.md):
@@ -8,6 +8,9 @@ A seed document is a saved copy of an article that names where it came from
     body text ...
     Original url:
     <https://example.com/the-article>
+
+Feeds and sitemaps are read from files here (recognised by their root element)
+and from URLs by `load_configured_sources`, through the Fetcher (archiver.feeds).
 
 Every problem is collected as a SourceError naming the file (and line, for URL
 lists); one bad input never stops the others from loading.
@@ -20,11 +23,13 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from archiver.errors import SourceError
+from archiver.feeds import parse_feed, parse_sitemap, read_remote_feed, read_remote_sitemap
 from archiver.models import Article
 from archiver.urls import is_supported, normalize_url
 
 MAX_SOURCE_BYTES = 10_000_000  # a seed document or URL list is text; anything bigger is a mistake
 SEED_SUFFIXES = frozenset({".md", ".markdown"})
+MAX_SITEMAP_FILE_URLS = 50_000  # the sitemap protocol's own limit per file
 
 _ORIGINAL_URL = re.compile(r"^\s*[*_]*original\s+url\s*:[*_]*\s*(.*)$", re.IGNORECASE)
 _MONTHS = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
@@ -143,17 +148,36 @@ def _seed_document(text: str, path: str) -> tuple[list[Article], list[SourceErro
         return [], [exc]
 
 
-# The seam for later inputs: a feed or sitemap reader is one more entry here plus a rule in _kind.
+def _feed_file(text: str, path: str) -> tuple[list[Article], list[SourceError]]:
+    return parse_feed(text.encode("utf-8"), path)
+
+
+def _sitemap_file(text: str, path: str) -> tuple[list[Article], list[SourceError]]:
+    # An XML declaration naming an encoding is refused by lxml on str input: hand it bytes.
+    sitemap = parse_sitemap(text.encode("utf-8"), path, max_urls=MAX_SITEMAP_FILE_URLS)
+    if sitemap.children:
+        sitemap.errors.append(SourceError(path, "a sitemap index: list its URL under [sources] sitemaps to follow it"))
+    return sitemap.articles, sitemap.errors
+
+
+# One reader per kind of input; _kind picks it from the file's name and first bytes.
 _READERS: dict[str, Callable[[str, str], tuple[list[Article], list[SourceError]]]] = {
     "seed": _seed_document,
     "urls": _url_list,
+    "feed": _feed_file,
+    "sitemap": _sitemap_file,
 }
+_XML_ROOT = re.compile(r"^(?:\s|<\?[^>]*\?>|<!--.*?-->|<!DOCTYPE[^>]*>)*<(?:[\w.-]+:)?([\w.-]+)", re.DOTALL)
 
 
 def _kind(path: Path, text: str) -> str:
     if path.suffix.lower() in SEED_SUFFIXES or any(_ORIGINAL_URL.match(line) for line in text.splitlines()):
         return "seed"
-    # Later: "<rss" / "<feed" -> "feed", "<urlset" / "<sitemapindex" -> "sitemap".
+    root = _XML_ROOT.match(text[:4096])
+    if root and root.group(1).lower() in ("rss", "feed", "rdf"):
+        return "feed"
+    if root and root.group(1).lower() in ("urlset", "sitemapindex"):
+        return "sitemap"
     return "urls"
 
 
@@ -203,3 +227,28 @@ def load_sources(paths: Iterable[str | Path]) -> tuple[list[Article], list[Sourc
                 if known is None or (known.seed_text is None and article.seed_text is not None):
                     by_url[article.url] = article
     return list(by_url.values()), errors
+
+
+def _is_url(entry: str) -> bool:
+    return bool(re.match(r"^https?://", entry, re.IGNORECASE))
+
+
+def load_configured_sources(sources, fetcher) -> tuple[list[Article], list[SourceError]]:
+    """Articles from [sources]: files and folders, then feeds and sitemaps (URLs through `fetcher`, or files).
+
+    Deduplicated by URL, first mention first; the store is idempotent by URL as well.
+    """
+    articles, errors = load_sources([*sources.articles, *(e for e in (*sources.feeds, *sources.sitemaps) if not _is_url(e))])
+    for url in filter(_is_url, sources.feeds):
+        found, problems = read_remote_feed(fetcher, url, sources.max_document_bytes)
+        articles.extend(found)
+        errors.extend(problems)
+    for url in filter(_is_url, sources.sitemaps):
+        found, problems = read_remote_sitemap(fetcher, url, max_bytes=sources.max_document_bytes,
+                                              max_urls=sources.max_sitemap_urls, max_sitemaps=sources.max_sitemaps)
+        articles.extend(found)
+        errors.extend(problems)
+    unique: dict[str, Article] = {}
+    for article in articles:
+        unique.setdefault(article.url, article)
+    return list(unique.values()), errors

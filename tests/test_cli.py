@@ -17,6 +17,7 @@ SEED = Path(__file__).resolve().parent / "seeds" / "seed-article.md"
 def data_dir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no config/archiver.toml here: defaults apply
     monkeypatch.setenv("ARCHIVER_FETCH_ALLOW_PRIVATE_NETWORKS", "true")
+    monkeypatch.setenv("ARCHIVER_FETCH_PER_HOST_DELAY", "0s")
     return tmp_path / "archives"
 
 

@@ -33,7 +33,8 @@ def web():
 
 @pytest.fixture
 def settings(tmp_path):
-    env = {"ARCHIVER_FETCH_ALLOW_PRIVATE_NETWORKS": "true", "ARCHIVER_FETCH_TOTAL_TIMEOUT": "20s"}
+    env = {"ARCHIVER_FETCH_ALLOW_PRIVATE_NETWORKS": "true", "ARCHIVER_FETCH_TOTAL_TIMEOUT": "20s",
+           "ARCHIVER_FETCH_PER_HOST_DELAY": "0s"}
     return load_settings(env=env, overrides={"storage.data_dir": str(tmp_path / "archives")})
 
 

@@ -178,7 +178,8 @@ def history(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("health") / "archives"
     env = {"ARCHIVER_FETCH_ALLOW_PRIVATE_NETWORKS": "true", "ARCHIVER_FETCH_TOTAL_TIMEOUT": "1.5s",
            "ARCHIVER_FETCH_READ_TIMEOUT": "1s", "ARCHIVER_FETCH_RETRIES": "1", "ARCHIVER_FETCH_RETRY_BACKOFF": "0.05s",
-           "ARCHIVER_FETCH_MAX_BODY_BYTES": "1MB", "ARCHIVER_FETCH_RETRY_AFTER_CAP": "2s"}
+           "ARCHIVER_FETCH_MAX_BODY_BYTES": "1MB", "ARCHIVER_FETCH_RETRY_AFTER_CAP": "2s",
+           "ARCHIVER_FETCH_PER_HOST_DELAY": "0s"}
     settings = load_settings(env=env, overrides={"storage.data_dir": str(data_dir)})
     with ExitStack() as stack:
         web = LoopbackWeb(stack)

@@ -15,6 +15,9 @@ OWNERS = {
     "apscheduler": ("schedule.py",),
     "click": ("cli.py",),
     "trafilatura": ("extract/",),
+    "protego": ("fetch/",),
+    "jinja2": ("report/",),
+    "feedparser": ("feeds.py", "sources.py"),
 }
 PURE = ("models.py", "errors.py", "classify.py", "compare.py", "verdicts.py")
 IO_MODULES = {"socket", "requests", "urllib3", "sqlalchemy", "warcio", "subprocess", "shutil", "tempfile"}

@@ -1,0 +1,83 @@
+"""What each scheduled job does: capture new articles, check what is due, write the reports.
+
+Each job opens its own pipeline (store, fetcher, WARC recorder) and closes it
+when done, so between runs the daemon holds no open WARC file and no fetcher,
+and every run's WARCs are renamed as soon as it ends. Jobs take a JobContext:
+the settings, the stop request, and the way to show the daemon a pipeline it
+may have to close itself if the stop deadline passes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable, ContextManager, Iterator
+
+from archiver.fetch import Fetcher
+from archiver.pipeline import Pipeline, open_pipeline, open_store, utc_now
+from archiver.report import write_cycle_reports
+from archiver.settings import Settings
+from archiver.sources import load_configured_sources
+
+log = logging.getLogger("archiver.daemon")
+
+
+@dataclass(frozen=True)
+class JobContext:
+    settings: Settings
+    should_stop: Callable[[], bool]
+    track: Callable[[Pipeline], ContextManager[None]]  # while inside, the daemon knows this pipeline is running
+
+    @contextmanager
+    def pipeline(self) -> Iterator[Pipeline]:
+        with open_pipeline(self.settings, should_stop=self.should_stop) as pipeline, self.track(pipeline):
+            yield pipeline
+
+
+def source_fetch_settings(settings: Settings):
+    """Fetch settings for feeds and sitemaps: the same guard and timeouts, their own size bound."""
+    limit = settings.sources.max_document_bytes
+    return dataclasses.replace(settings.fetch, max_body_bytes=limit, max_extract_bytes=limit)
+
+
+def capture(context: JobContext) -> None:
+    """Register what the sources list now (files, feeds, sitemaps); capture every article never captured.
+
+    The store registers an article once per normalised URL, and only never-checked
+    articles are captured, so an entry that stays in a feed is captured exactly once.
+    """
+    settings = context.settings
+    fetcher = Fetcher(source_fetch_settings(settings))
+    try:
+        articles, errors = load_configured_sources(settings.sources, fetcher)
+    finally:
+        fetcher.close()
+    for error in errors:
+        log.warning("source rejected: %s", error)
+    with context.pipeline() as pipeline:
+        now = utc_now()
+        created = sum(pipeline.store.add_article(article, now)[1] for article in articles)
+        new = pipeline.store.never_checked_articles()
+        log.info("capture: %d article(s) in the sources, %d newly registered, %d to capture",
+                 len(articles), created, len(new))
+        pipeline.archive(new, "capture")
+
+
+def check(context: JobContext) -> None:
+    """Re-capture the articles and re-check the links that are due."""
+    with context.pipeline() as pipeline:
+        pipeline.check()
+
+
+def report(context: JobContext) -> None:
+    """Write the cycle reports (HTML and JSON, plus latest.*) under <data_dir>/reports/."""
+    if context.should_stop():
+        return
+    with open_store(context.settings) as store:
+        written = write_cycle_reports(store, context.settings, utc_now())  # {format: file}
+    log.info("report: wrote %s", ", ".join(path.name for path in written.values()))
+
+
+JOBS: dict[str, Callable[[JobContext], None]] = {"capture": capture, "check": check, "report": report}

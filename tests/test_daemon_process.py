@@ -1,0 +1,252 @@
+"""Real daemons in subprocesses (`python -m archiver daemon`) on a loopback web.
+
+One daemon per data dir; SIGTERM in the middle of a slow-drip download; exactly
+one catch-up run after downtime; command-line writers beside a running daemon on
+SQLite and PostgreSQL. Every wait is on a condition with a bounded timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import sqlalchemy
+
+from archiver.lock import LOCK_FILE_NAME, read_lock_holder
+from archiver.schedule import scheduled_runs
+from fakeweb import HTML, reference_page
+from loopback import LoopbackServer, RawServer, Reply, read_request_head
+from warc_audit import audit_warc
+
+WAIT = 30  # seconds: a bound for what normally takes one or two
+
+
+def eventually(predicate, timeout: float = WAIT) -> bool:
+    """True as soon as `predicate()` is; False after `timeout` seconds."""
+    deadline, pause = time.monotonic() + timeout, threading.Event()
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        pause.wait(0.05)
+    return predicate()
+
+
+def write_config(path: Path, *, database: str = "", capture: str = "interval 1s", check: str = "off",
+                 stop_timeout: str = "2s", articles: list[str] = ()) -> Path:
+    (path.parent / "articles.txt").write_text("".join(f"{url}\n" for url in articles))
+    path.write_text(f"""
+[storage]
+database = "{database}"
+[fetch]
+allow_private_networks = true
+total_timeout = "60s"
+per_host_delay = "0s"
+retries = 0
+respect_robots = false
+[sources]
+articles = ["articles.txt"]
+[schedule]
+capture = "{capture}"
+check = "{check}"
+report = "off"
+jitter = "0s"
+stop_timeout = "{stop_timeout}"
+""")
+    return path
+
+
+def environment() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if not name.startswith("ARCHIVER_")}
+
+
+class DaemonProcess:
+    """`python -m archiver daemon` with its stderr in a file (a pipe nobody reads could fill and block it)."""
+
+    def __init__(self, config: Path, data_dir: Path, name: str = "daemon"):
+        self.data_dir = data_dir
+        self.stderr_path = config.parent / f"{name}.stderr"
+        with open(self.stderr_path, "wb") as stderr:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "archiver", "--config", str(config), "--data-dir", str(data_dir), "daemon"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr, cwd=config.parent, env=environment())
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_path.read_text(errors="replace")
+
+    def wait_started(self) -> None:
+        holder = lambda: read_lock_holder(self.data_dir / LOCK_FILE_NAME)  # noqa: E731
+        assert eventually(lambda: self.process.poll() is not None or (holder() and holder().pid == self.process.pid)), \
+            "the daemon did not take its lock"
+        assert self.process.poll() is None, f"the daemon exited: {self.stderr}"
+
+    def stop(self, timeout: float = WAIT) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def runs(database_url: str) -> list[tuple[str, str]]:
+    """(kind, status) of every run so far; none before the daemon made the schema."""
+    engine = sqlalchemy.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            if not sqlalchemy.inspect(connection).has_table("runs"):
+                return []
+            return [tuple(row) for row in connection.execute(sqlalchemy.text("SELECT kind, status FROM runs ORDER BY id"))]
+    finally:
+        engine.dispose()
+
+
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{(data_dir / 'archiver.db').as_posix()}"
+
+
+def test_a_second_daemon_on_the_same_data_dir_exits_3_at_once(tmp_path):
+    config, data_dir = write_config(tmp_path / "archiver.toml", capture="interval 1h"), tmp_path / "archives"
+    first = DaemonProcess(config, data_dir, "first")
+    try:
+        first.wait_started()
+        second = DaemonProcess(config, data_dir, "second")
+        assert second.process.wait(WAIT) == 3
+        assert f"another archiver daemon (pid {first.process.pid}" in second.stderr
+        assert "only one daemon may run per data dir" in second.stderr
+        assert first.process.poll() is None
+        assert first.stop() == 0
+    finally:
+        first.kill()
+
+
+def article_linking_to(urls: list[str]) -> bytes:
+    paragraphs = "".join(
+        f"<p>Paragraph {n} of the story explains the matter in detail, and according to <a href=\"{url}\">a source"
+        f"</a> things changed considerably over the last year, as officials confirmed in public statements.</p>"
+        for n, url in enumerate(urls))
+    return (f"<!doctype html><html><head><title>The story</title></head><body><article><h1>The story</h1>"
+            f"{paragraphs}</article></body></html>").encode()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("second_signal", [False, True], ids=["deadline", "second-signal"])
+def test_sigterm_during_a_slow_drip_closes_every_warc_and_exits_0(tmp_path, second_signal):
+    dripping = threading.Event()
+
+    def drip(conn, stop):
+        read_request_head(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000000\r\n\r\n<html>")
+        while not stop.wait(0.1):  # ten bytes a second: never done before the fetch deadline (60 s)
+            conn.sendall(b"<p>drip</p>")
+            dripping.set()
+
+    with LoopbackServer() as site, RawServer(drip) as slow:
+        site.routes["/story"] = Reply(headers=HTML, body=article_linking_to([site.url("/ok.html"), slow.url("/slow")]))
+        site.routes["/ok.html"] = Reply(headers=HTML, body=reference_page("A source"))
+        stop_timeout = 60 if second_signal else 2
+        config = write_config(tmp_path / "archiver.toml", stop_timeout=f"{stop_timeout}s", articles=[site.url("/story")])
+        daemon = DaemonProcess(config, tmp_path / "archives")
+        try:
+            daemon.wait_started()
+            assert dripping.wait(WAIT), f"the daemon never reached the slow reference: {daemon.stderr}"
+            daemon.process.send_signal(signal.SIGTERM)
+            if second_signal:
+                assert eventually(lambda: "stopping" in daemon.stderr)
+                daemon.process.send_signal(signal.SIGTERM)
+            # Within the deadline (plus time to close up), and long before the 60 s fetch deadline.
+            assert daemon.process.wait(2 + 15 if not second_signal else 15) == 0, daemon.stderr
+        finally:
+            daemon.kill()
+    warc_dir = tmp_path / "archives" / "warcs"
+    assert list(warc_dir.glob("*.open")) == []
+    warcs = sorted(warc_dir.glob("*.warc.gz"))
+    assert warcs, daemon.stderr
+    uris = [record["uri"] for path in warcs for record in audit_warc(path)]
+    assert site.url("/story") in uris  # the article written before the stop is there, complete
+    assert runs(sqlite_url(tmp_path / "archives"))[-1] == ("capture", "interrupted")
+    assert "closing" in daemon.stderr and "Traceback" not in daemon.stderr
+
+
+@pytest.mark.slow
+def test_runs_missed_while_stopped_become_exactly_one_catch_up_run(tmp_path):
+    interval = 6  # seconds: long beside a daemon's start-up, so only the catch-up run fits before the next
+    config = write_config(tmp_path / "archiver.toml", capture=f"interval {interval}s")
+    data_dir = tmp_path / "archives"
+    database = sqlite_url(data_dir)
+    first = DaemonProcess(config, data_dir, "first")
+    try:
+        first.wait_started()
+        assert eventually(lambda: runs(database) == [("capture", "ok")], timeout=interval + WAIT)
+        assert first.stop() == 0
+    finally:
+        first.kill()
+    due = scheduled_runs(database)["capture"]
+    # Stay stopped past two due times: `due` and the one after it.
+    assert eventually(lambda: time.time() > due.timestamp() + interval + 0.5, timeout=2 * interval + 5)
+    second = DaemonProcess(config, data_dir, "second")
+    try:
+        second.wait_started()
+        assert eventually(lambda: len(runs(database)) == 2 and runs(database)[-1][1] == "ok")
+        assert second.stop() == 0
+    finally:
+        second.kill()
+    assert runs(database) == [("capture", "ok"), ("capture", "ok")]
+    assert "2 run(s) were due while the daemon was stopped" in second.stderr
+    assert "coalesced into one catch-up run" in second.stderr
+
+
+@pytest.mark.slow
+def test_command_line_writers_beside_a_running_daemon_lose_nothing(tmp_path, database_url):
+    writers, seconds = 4, 20
+    with LoopbackServer() as site:
+        site.fallback = Reply(headers=HTML, body=reference_page("Any page"))
+        site.routes["/story"] = Reply(headers=HTML, body=article_linking_to([site.url(f"/ref/{n}") for n in range(3)]))
+        config = write_config(tmp_path / "archiver.toml", database=database_url, capture="interval 1s",
+                              check="interval 2s", stop_timeout="20s", articles=[site.url("/story")])
+        daemon = DaemonProcess(config, tmp_path / "archives")
+        outcomes: list[tuple[list[str], int, str]] = []
+        expected: set[str] = set()
+
+        def write(writer: int) -> None:
+            deadline, n = time.monotonic() + seconds, 0
+            while time.monotonic() < deadline:
+                url = site.url(f"/w{writer}/{n}")
+                verb = "add" if n % 2 == 0 else "archive"
+                done = subprocess.run([sys.executable, "-m", "archiver", "--config", str(config), "--data-dir",
+                                       str(tmp_path / "archives"), verb, url], capture_output=True, text=True,
+                                      cwd=tmp_path, env=environment(), timeout=120)
+                outcomes.append(([verb, url], done.returncode, done.stderr))
+                expected.add(url)
+                n += 1
+
+        try:
+            daemon.wait_started()
+            threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(seconds + 150)
+            assert daemon.process.poll() is None, daemon.stderr
+            assert daemon.stop() == 0
+        finally:
+            daemon.kill()
+    failures = [(args, code, err) for args, code, err in outcomes if code != 0 or "locked" in err.lower()]
+    assert not failures, failures[:3]
+    assert len(outcomes) >= writers * 2
+    engine = sqlalchemy.create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            registered = {row[0] for row in connection.execute(sqlalchemy.text("SELECT url FROM articles"))}
+    finally:
+        engine.dispose()
+    assert expected <= registered  # no lost rows
+    assert "locked" not in daemon.stderr.lower() and "Traceback" not in daemon.stderr
+    assert ("capture", "ok") in runs(database_url) and ("check", "ok") in runs(database_url)
