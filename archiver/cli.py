@@ -22,7 +22,8 @@ from archiver.daemon import Daemon
 from archiver.errors import ArchiverError, ConfigError, SourceError
 from archiver.lock import LOCK_FILE_NAME, LockHeld, read_lock_holder
 from archiver.logs import configure_logging
-from archiver.pipeline import ArticleSummary, CheckSummary, article_from_cli, open_pipeline, open_store, utc_now
+from archiver.pipeline import (ArticleSummary, CheckSummary, article_from_cli, open_pipeline, open_store,
+                               register_configured_sources, utc_now)
 from archiver.report import DEFAULT_FAIL_ON, FORMAT_NAMES, VERDICT_ORDER, build_report, formatter_for, parse_since
 from archiver.report import write_atomically, write_cycle_reports
 from archiver.schedule import JOB_IDS, scheduled_runs
@@ -116,14 +117,11 @@ def import_(ctx: click.Context, paths: tuple[str, ...]) -> None:
 @cli.command()
 @click.pass_context
 def run(ctx: click.Context) -> None:
-    """One full cycle: register the configured sources, capture new articles, re-check what is due."""
+    """One full cycle: register the configured sources (files, feeds, sitemaps), capture new articles,
+    re-check what is due, write the reports."""
     settings = _settings(ctx)
-    articles, errors = load_sources(settings.sources.articles)
-    for error in errors:
-        log.warning("source rejected: %s", error)
     with open_store(settings) as store:
-        for article in articles:
-            store.add_article(article, utc_now())
+        register_configured_sources(settings, store)
         never_checked = store.never_checked_articles()
     console = _console(ctx)
     with _progress(console) as on_progress, open_pipeline(settings, on_progress=on_progress) as pipeline:

@@ -157,14 +157,15 @@ def test_a_stop_lets_the_running_fetch_finish_then_starts_no_new_article(tmp_pat
         site.routes["/a1"] = first_article
         site.fallback = Reply(headers=HTML, body=reference_page("Other"))
         (tmp_path / "list.txt").write_text("".join(site.url(f"/a{n}") + "\n" for n in (1, 2, 3)))
-        settings = daemon_settings(tmp_path, {"sources.articles": [str(tmp_path / "list.txt")], **LOOPBACK_FETCH},
-                                   check="off", report="off")
+        settings = daemon_settings(tmp_path, {"sources.articles": [str(tmp_path / "list.txt")], **LOOPBACK_FETCH,
+                                              "fetch.global_concurrency": 1}, check="off", report="off")
         daemon = Daemon(settings, exit_now=lambda code: pytest.fail("the graceful path must not cut anything off"))
         daemon_box.append(daemon)
         thread = threading.Thread(target=lambda: daemon_box.append(daemon.run(handle_signals=False)))
         thread.start()
         thread.join(WAIT)
         assert not thread.is_alive() and daemon_box[-1] == 0
+        # One worker: /a2 and /a3 wait in the pool's queue, and the stop cancels them.
         assert [seen.path for seen in site.requests if seen.path in ("/a1", "/a2", "/a3")] == ["/a1"]
     with open_store(settings) as store:
         assert store.last_run().status == "interrupted"

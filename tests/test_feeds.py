@@ -7,7 +7,8 @@ from contextlib import ExitStack, contextmanager
 
 import pytest
 
-from archiver.daemon.jobs import JobContext, capture, source_fetch_settings
+from archiver.daemon.jobs import JobContext, capture
+from archiver.pipeline import source_fetch_settings
 from archiver.feeds import parse_feed, parse_sitemap, read_remote_feed, read_remote_sitemap
 from archiver.fetch import Fetcher
 from archiver.pipeline import open_store

@@ -9,17 +9,14 @@ may have to close itself if the stop deadline passes.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, ContextManager, Iterator
 
-from archiver.fetch import Fetcher
-from archiver.pipeline import Pipeline, open_pipeline, open_store, utc_now
+from archiver.pipeline import Pipeline, open_pipeline, open_store, register_configured_sources, utc_now
 from archiver.report import write_cycle_reports
 from archiver.settings import Settings
-from archiver.sources import load_configured_sources
 
 log = logging.getLogger("archiver.daemon")
 
@@ -36,32 +33,16 @@ class JobContext:
             yield pipeline
 
 
-def source_fetch_settings(settings: Settings):
-    """Fetch settings for feeds and sitemaps: the same guard and timeouts, their own size bound."""
-    limit = settings.sources.max_document_bytes
-    return dataclasses.replace(settings.fetch, max_body_bytes=limit, max_extract_bytes=limit)
-
-
 def capture(context: JobContext) -> None:
     """Register what the sources list now (files, feeds, sitemaps); capture every article never captured.
 
     The store registers an article once per normalised URL, and only never-checked
     articles are captured, so an entry that stays in a feed is captured exactly once.
     """
-    settings = context.settings
-    fetcher = Fetcher(source_fetch_settings(settings))
-    try:
-        articles, errors = load_configured_sources(settings.sources, fetcher)
-    finally:
-        fetcher.close()
-    for error in errors:
-        log.warning("source rejected: %s", error)
     with context.pipeline() as pipeline:
-        now = utc_now()
-        created = sum(pipeline.store.add_article(article, now)[1] for article in articles)
+        listed, created = register_configured_sources(context.settings, pipeline.store)
         new = pipeline.store.never_checked_articles()
-        log.info("capture: %d article(s) in the sources, %d newly registered, %d to capture",
-                 len(articles), created, len(new))
+        log.info("capture: %d article(s) in the sources, %d newly registered, %d to capture", listed, created, len(new))
         pipeline.archive(new, "capture")
 
 

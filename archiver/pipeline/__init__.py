@@ -6,6 +6,7 @@ closes them (WARCs renamed) on exit.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from contextlib import contextmanager
 
@@ -14,9 +15,10 @@ from archiver.pipeline.capture import Capturer, UrlOutcome
 from archiver.pipeline.cycle import ArticleSummary, CheckSummary, Clock, Pipeline, article_from_cli, utc_now
 from archiver.pipeline.timing import STAGES, StageTimes
 from archiver.record import WarcRecorder, recover_open_files
+from archiver.sources import load_configured_sources
 from archiver.store import Store
 
-__all__ = ["STAGES", "ArticleSummary", "Capturer", "CheckSummary", "Pipeline", "StageTimes", "UrlOutcome",
+__all__ = ["register_configured_sources", "STAGES", "ArticleSummary", "Capturer", "CheckSummary", "Pipeline", "StageTimes", "UrlOutcome",
            "article_from_cli", "open_pipeline", "open_store", "utc_now"]
 
 log = logging.getLogger("archiver.pipeline")
@@ -47,3 +49,27 @@ def open_pipeline(settings, *, clock: Clock = utc_now, on_progress=None, **pipel
         finally:
             recorder.close()
             fetcher.close()
+
+
+def register_configured_sources(settings, store) -> tuple[int, int]:
+    """Register the articles [sources] lists now (files, folders, feeds, sitemaps); return (listed, newly added).
+
+    Feeds and sitemaps are fetched through a Fetcher of their own: the same network guard and
+    timeouts, with the sources' own size bound. A rejected source is logged; the others still count.
+    """
+    fetcher = Fetcher(source_fetch_settings(settings))
+    try:
+        articles, errors = load_configured_sources(settings.sources, fetcher)
+    finally:
+        fetcher.close()
+    for error in errors:
+        log.warning("source rejected: %s", error)
+    now = utc_now()
+    created = sum(store.add_article(article, now)[1] for article in articles)
+    return len(articles), created
+
+
+def source_fetch_settings(settings):
+    """Fetch settings for feeds and sitemaps: the same guard and timeouts, their own size bound."""
+    limit = settings.sources.max_document_bytes
+    return dataclasses.replace(settings.fetch, max_body_bytes=limit, max_extract_bytes=limit)

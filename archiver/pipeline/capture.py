@@ -64,6 +64,10 @@ class UrlOutcome:
         return final is not None and final.http_status == NOT_MODIFIED and final.refers_to_record_id is not None
 
 
+class StopRequested(Exception):
+    """The cycle is stopping: this URL was not fetched and is left for the next run."""
+
+
 class Capturer:
     """Fetches, records and extracts URLs; shared by the worker threads of one cycle.
 
@@ -72,8 +76,9 @@ class Capturer:
     """
 
     def __init__(self, fetcher, recorder, fetch_settings, *, sleep: Callable[[float], None] = time.sleep,
-                 stage_times: StageTimes | None = None):
+                 stage_times: StageTimes | None = None, should_stop: Callable[[], bool] = lambda: False):
         self.fetcher = fetcher
+        self.should_stop = should_stop
         self.recorder = recorder
         self.settings = fetch_settings
         self.sleep = sleep
@@ -91,11 +96,16 @@ class Capturer:
         finally:
             fetch.close()
 
-    def check(self, url: str, previous: PreviousCapture | None = None) -> UrlOutcome:
-        """Capture with bounded retries of transient failures, then classify (with a soft-404 probe if needed)."""
+    def check(self, url: str, previous: PreviousCapture | None = None, *, ignore_robots: bool = False) -> UrlOutcome:
+        """Capture with bounded retries of transient failures, then classify (with a soft-404 probe if needed).
+
+        `ignore_robots`: for article pages the user registered, when robots_ignore_for_articles is on.
+        """
         captures: list[Capture] = []
         for attempt in range(1, self.settings.retries + 2):
-            fetch, outcome = self._fetch_recorded(url, previous, captures)
+            if self.should_stop() and not captures:
+                raise StopRequested(url)  # a worker that was still waiting starts nothing new
+            fetch, outcome = self._fetch_recorded(url, previous, captures, ignore_robots)
             try:
                 captures.extend(outcome.captures)
                 delay = None
@@ -111,24 +121,25 @@ class Capturer:
         raise AssertionError("unreachable: the last attempt always returns")
 
     def _fetch_recorded(self, url: str, previous: PreviousCapture | None,
-                        captures: list[Capture]) -> tuple[Fetch, UrlOutcome]:
+                        captures: list[Capture], ignore_robots: bool) -> tuple[Fetch, UrlOutcome]:
         """Fetch (conditionally, when `previous` has validators) and record.
 
         A 304 that confirms nothing we hold is kept as evidence (its captures go to `captures`),
         and the URL is fetched again without validators to see what it serves.
         """
-        fetch = self._fetch(url, previous)
+        fetch = self._fetch(url, previous, ignore_robots)
         outcome = self._record(fetch, previous)
         if not is_unconfirmed_304(fetch, previous):
             return fetch, outcome
         captures.extend(outcome.captures)
         fetch.close()
-        fetch = self._fetch(url, None)
+        fetch = self._fetch(url, None, ignore_robots)
         return fetch, self._record(fetch, previous)
 
-    def _fetch(self, url: str, previous: PreviousCapture | None) -> Fetch:
+    def _fetch(self, url: str, previous: PreviousCapture | None, ignore_robots: bool = False) -> Fetch:
         with self.stage("fetch"):
-            return self.fetcher.fetch(url, extra_headers=previous.conditional_headers() if previous else None)
+            headers = previous.conditional_headers() if previous else None
+            return self.fetcher.fetch(url, extra_headers=headers, ignore_robots=ignore_robots)
 
     def _classify(self, fetch: Fetch, outcome: UrlOutcome) -> Classification:
         if outcome.not_modified:
