@@ -76,13 +76,20 @@ def _shingles(words: list[str], size: int) -> list[str]:
 
 def simhash64(text: str, shingle_size: int = SHINGLE_SIZE) -> int:
     """64-bit simhash (Charikar) over word shingles, as a signed int so every database stores it."""
-    words = normalize_text(text).split()
-    weights = [0] * 64
-    for shingle in _shingles(words, shingle_size):
-        value = int.from_bytes(hashlib.blake2b(shingle.encode("utf-8"), digest_size=8).digest(), "big")
-        for bit in range(64):
-            weights[bit] += 1 if value >> bit & 1 else -1
-    unsigned = sum(1 << bit for bit in range(64) if weights[bit] > 0)
+    shingles = _shingles(normalize_text(text).split(), shingle_size)
+    # Count each byte value per byte position (8 increments per shingle instead of 64 bit tests),
+    # then a bit is set where more than half of the shingle hashes have it set.
+    byte_counts = [[0] * 256 for _ in range(8)]
+    for shingle in shingles:
+        digest = hashlib.blake2b(shingle.encode("utf-8"), digest_size=8).digest()
+        for position, byte in enumerate(reversed(digest)):  # position 0 holds bits 0-7 (big-endian digest)
+            byte_counts[position][byte] += 1
+    unsigned = 0
+    for position, counts in enumerate(byte_counts):
+        for bit in range(8):
+            ones = sum(count for value, count in enumerate(counts) if value >> bit & 1)
+            if 2 * ones > len(shingles):
+                unsigned |= 1 << (8 * position + bit)
     return unsigned - (1 << 64) if unsigned >= 1 << 63 else unsigned
 
 
