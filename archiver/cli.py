@@ -1,7 +1,7 @@
 """Command line: verbs, output and exit codes. Nothing imports this module.
 
 Exit codes: 0 ok, 1 unexpected error, 2 the report holds dead or changed links,
-3 bad configuration or usage.
+3 bad configuration or usage, 4 the WARCs cannot be written (disk full, file-size limit).
 """
 
 from __future__ import annotations
@@ -9,28 +9,27 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 
 from archiver import __version__
 from archiver.daemon import Daemon
-from archiver.errors import ArchiverError, ConfigError, SourceError
-from archiver.lock import LOCK_FILE_NAME, LockHeld, read_lock_holder
+from archiver.errors import ArchiverError, ConfigError, RecordError, SourceError
+from archiver.index import find_captures, index_closed_warcs, index_dir_of, nearest, parse_timestamp
+from archiver.lock import LockHeld
 from archiver.logs import configure_logging
-from archiver.pipeline import (ArticleSummary, CheckSummary, article_from_cli, open_pipeline, open_store,
+from archiver.pipeline import (ArticleSummary, article_from_cli, open_pipeline, open_store,
                                register_configured_sources, utc_now)
 from archiver.report import DEFAULT_FAIL_ON, FORMAT_NAMES, VERDICT_ORDER, build_report, formatter_for, parse_since
 from archiver.report import write_atomically, write_cycle_reports
-from archiver.schedule import JOB_IDS, scheduled_runs
 from archiver.settings import Settings, load_settings
+from archiver.terminal import print_articles, print_check, print_daemon, print_summaries, progress_callback
 from archiver.sources import load_sources
+from archiver.wacz import export_wacz
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGED, EXIT_USAGE = 0, 1, 2, 3
+EXIT_OK, EXIT_ERROR, EXIT_CHANGED, EXIT_USAGE, EXIT_STORAGE = 0, 1, 2, 3, 4
 DEFAULT_CONFIG = Path("config/archiver.toml")
 
 log = logging.getLogger("archiver")
@@ -79,7 +78,7 @@ def archive(ctx: click.Context, urls: tuple[str, ...]) -> None:
         except ValueError as exc:
             raise click.UsageError(f"invalid URL {url!r}: {exc}") from None
     summaries = _capture(ctx, settings, articles, "archive")
-    _print_summaries(_console(ctx), summaries)
+    print_summaries(_console(ctx), summaries)
 
 
 @cli.command()
@@ -124,11 +123,11 @@ def run(ctx: click.Context) -> None:
         register_configured_sources(settings, store)
         never_checked = store.never_checked_articles()
     console = _console(ctx)
-    with _progress(console) as on_progress, open_pipeline(settings, on_progress=on_progress) as pipeline:
+    with progress_callback(console) as on_progress, open_pipeline(settings, on_progress=on_progress) as pipeline:
         summaries = pipeline.archive(never_checked, "run")
         checks = pipeline.check()
-    _print_summaries(console, summaries)
-    _print_check(console, checks)
+    print_summaries(console, summaries)
+    print_check(console, checks)
     with open_store(settings) as store:
         written = write_cycle_reports(store, settings, utc_now())
     console.print(f"report: {written['html']}", soft_wrap=True, markup=False, highlight=False)
@@ -142,12 +141,12 @@ def check(ctx: click.Context, include_not_due: bool, article_url: str | None) ->
     """Re-capture articles and re-check the references that are due; summarise what changed."""
     settings = _settings(ctx)
     console = _console(ctx)
-    with _progress(console) as on_progress, open_pipeline(settings, on_progress=on_progress) as pipeline:
+    with progress_callback(console) as on_progress, open_pipeline(settings, on_progress=on_progress) as pipeline:
         try:
             summary = pipeline.check(include_not_due=include_not_due, article_url=article_url)
         except (LookupError, ValueError) as exc:
             raise click.UsageError(str(exc)) from None
-    _print_check(console, summary)
+    print_check(console, summary)
 
 
 @cli.command()
@@ -194,16 +193,6 @@ def report(ctx: click.Context, format_name: str, since_text: str, article_url: s
     ctx.exit(EXIT_CHANGED if data.failing() else EXIT_OK)
 
 
-def _print_check(console: Console, summary: CheckSummary) -> None:
-    verdicts = ", ".join(f"{verdict} {n}" for verdict, n in sorted(summary.by_verdict.items()))
-    console.print(f"checked {summary.checked} URL(s): {verdicts or 'nothing was due'}", soft_wrap=True)
-    for label, urls in (("newly dead", summary.newly_dead), ("newly rotten", summary.newly_rotten),
-                        ("newly drifted", summary.newly_drifted), ("moved", summary.moved),
-                        ("recovered", summary.recovered), ("article changed", summary.articles_changed)):
-        for url in urls:
-            console.print(f"  {label}: {url}", soft_wrap=True, markup=False, highlight=False)
-
-
 @cli.command()
 @click.pass_context
 def daemon(ctx: click.Context) -> None:
@@ -235,22 +224,7 @@ def status(ctx: click.Context, require_daemon: bool) -> None:
         last = store.last_run()
         verdicts = store.verdict_counts()
     console = _console(ctx)
-    header = ("article", "title", "last capture", "refs", "captured", "failed")
-    lines = [
-        (row["url"], row["title"] or "",
-         row["last_captured_at"].strftime("%Y-%m-%d %H:%M") if row["last_captured_at"] else "never",
-         str(row["link_count"]), str(row["captured_link_count"]), str(row["failed_link_count"]))
-        for row in rows
-    ]
-    console.print(f"{len(rows)} article(s) in {settings.storage.data_dir}", soft_wrap=True)
-    if console.is_terminal:
-        table = Table(*header)
-        for line in lines:
-            table.add_row(*line)
-        console.print(table)
-    else:  # piped: one tab-separated line per article, whole URLs, nothing wrapped
-        for line in [header, *lines]:
-            console.print("\t".join(line), soft_wrap=True, markup=False, highlight=False)
+    print_articles(console, rows, settings.storage.data_dir)
     if last is not None:
         console.print(f"last run #{last.id} ({last.kind}) {last.status} at {last.started_at:%Y-%m-%d %H:%M} UTC: {last.counts}", soft_wrap=True)
     sources = settings.sources
@@ -261,56 +235,61 @@ def status(ctx: click.Context, require_daemon: bool) -> None:
             console.print(f"  {kind}: {entry}", soft_wrap=True, markup=False, highlight=False)
     by_verdict = ", ".join(f"{verdict} {count}" for verdict, count in sorted(verdicts.items()))
     console.print(f"links by verdict: {by_verdict or 'no links yet'}", soft_wrap=True)
-    if not _print_daemon(console, settings) and require_daemon:
+    if not print_daemon(console, settings) and require_daemon:
         ctx.exit(EXIT_ERROR)
 
 
-def _print_daemon(console: Console, settings: Settings) -> bool:
-    """The next scheduled runs (from the job store) and the daemon holding the lock; True if one does."""
-    due = scheduled_runs(settings.storage.database_url)
-    runs = [f"{job} {due[job]:%Y-%m-%d %H:%M %Z}" for job in JOB_IDS if due.get(job) is not None]
-    console.print(f"next runs: {', '.join(runs) or 'none scheduled (no daemon has run here)'}", soft_wrap=True)
-    holder = read_lock_holder(settings.storage.data_dir / LOCK_FILE_NAME)
-    console.print(f"daemon: running ({holder.describe()})" if holder else "daemon: not running", soft_wrap=True)
-    return holder is not None
+@cli.command()
+@click.argument("url")
+@click.option("--at", "at_text", help="Only the capture nearest this date (ISO date or 4-14 timestamp digits).")
+@click.pass_context
+def lookup(ctx: click.Context, url: str, at_text: str | None) -> None:
+    """Captures of URL in the WARC indexes (timestamp, status, file, offset), oldest first; exit 1 if none."""
+    settings = _settings(ctx)
+    try:
+        at = parse_timestamp(at_text) if at_text else None
+    except ValueError as exc:
+        raise click.UsageError(f"--at: {exc}") from None
+    index_dir = index_dir_of(settings.storage.data_dir)
+    index_closed_warcs(settings.storage.warc_dir, index_dir)  # WARCs older than indexing have none yet
+    entries = find_captures(index_dir, url)
+    if at is not None:
+        entries = [entry for entry in [nearest(entries, at)] if entry]
+    if not entries:
+        click.echo(f"archiver: no capture of {url}", err=True)
+        ctx.exit(EXIT_ERROR)
+    for entry in entries:
+        click.echo("\t".join((entry.timestamp, str(entry.status or "-"), entry.filename, str(entry.offset), entry.url)))
+
+
+@cli.command()
+@click.option("--wacz", "wacz_path", required=True, type=click.Path(dir_okay=False), help="The WACZ file to write.")
+@click.option("--article", "article_urls", multiple=True, help="Only this article and its references (repeatable).")
+@click.option("--since", "since_text", help="Only captures made on or after this ISO date.")
+@click.pass_context
+def export(ctx: click.Context, wacz_path: str, article_urls: tuple[str, ...], since_text: str | None) -> None:
+    """Write a WACZ package (WARCs, CDXJ index, pages with their text) that replay tools open as is:
+    every closed WARC whole, or with --article/--since only the selected captures' records."""
+    settings = _settings(ctx)
+    try:
+        since = parse_timestamp(since_text) if since_text else None
+    except ValueError as exc:
+        raise click.UsageError(f"--since: {exc}") from None
+    with open_store(settings) as store:
+        try:
+            summary = export_wacz(store, settings.storage.warc_dir, Path(wacz_path), article_urls=article_urls,
+                                  since=since)
+        except LookupError as exc:
+            raise click.UsageError(str(exc)) from None
+        except OSError as exc:
+            raise click.UsageError(f"cannot export to {wacz_path}: {exc.strerror or exc}") from None
+    _console(ctx).print(f"{summary.path}: {summary.warc_files} WARC file(s), {summary.records} indexed record(s), "
+                        f"{len(summary.pages)} page(s)", soft_wrap=True, markup=False, highlight=False)
 
 
 def _capture(ctx: click.Context, settings: Settings, articles, kind: str) -> list[ArticleSummary]:
-    with _progress(_console(ctx)) as on_progress, open_pipeline(settings, on_progress=on_progress) as pipeline:
+    with progress_callback(_console(ctx)) as on_progress, open_pipeline(settings, on_progress=on_progress) as pipeline:
         return pipeline.archive(list(articles), kind)
-
-
-@contextmanager
-def _progress(console: Console):
-    """A progress-bar callback on a terminal; None (no output) when piped."""
-    if not console.is_terminal:
-        yield None
-        return
-    columns = (TextColumn("{task.description}", style="cyan"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task("working", total=0)
-
-        def on_progress(advance: int = 0, total: int = 0, description: str = "") -> None:
-            if total:
-                progress.update(task, total=(progress.tasks[0].total or 0) + total)
-            progress.update(task, advance=advance, description=description[:60] or None)
-
-        yield on_progress
-
-
-def _print_summaries(console: Console, summaries: list[ArticleSummary]) -> None:
-    for summary in summaries:
-        if not summary.captured:
-            console.print(f"[red]✗[/red] {summary.url}: not captured ({summary.failure})", soft_wrap=True)
-            continue
-        failed = sum(summary.failed_by_class.values())
-        classes = ", ".join(f"{kind} {n}" for kind, n in sorted(summary.failed_by_class.items()))
-        console.print(
-            f"[green]✓[/green] {summary.url}: {summary.title or '(untitled)'}\n"
-            f"    {summary.references} references, {summary.references_captured} captured, {failed} failed"
-            + (f" ({classes})" if classes else ""),
-            soft_wrap=True,  # one line per fact, so the summary greps well when piped
-        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -332,6 +311,9 @@ def main(argv: list[str] | None = None) -> int:
     except SourceError as exc:
         click.echo(f"archiver: {exc}", err=True)
         return EXIT_USAGE
+    except RecordError as exc:
+        click.echo(f"archiver: storage full or not writable, run stopped: {exc}", err=True)
+        return EXIT_STORAGE
     except ArchiverError as exc:
         click.echo(f"archiver: {exc}", err=True)
         return EXIT_ERROR

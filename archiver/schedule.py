@@ -50,7 +50,7 @@ def parse_trigger(key: str, value: str, jitter: float):
         try:
             seconds = parse_duration(key, rest.strip() or "none")
         except ConfigError:
-            raise ConfigError(key, value, f'an interval such as "interval 1h" or "interval 30m"') from None
+            raise ConfigError(key, value, 'an interval such as "interval 1h" or "interval 30m"') from None
         if seconds <= 0:
             raise ConfigError(key, value, "an interval longer than 0s")
         return IntervalTrigger(seconds=seconds, jitter=jitter_seconds)

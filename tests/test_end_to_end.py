@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections import Counter
 from contextlib import ExitStack
-from pathlib import Path
 
 import pytest
 from warcio.archiveiterator import ArchiveIterator

@@ -16,6 +16,7 @@ from urllib3 import BaseHTTPResponse
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import ReadTimeoutError
 
+from archiver.errors import RecordError
 from archiver.fetch.deadline import Deadline
 from archiver.fetch.decode import BoundedDecoder
 from archiver.models import Body, Headers
@@ -44,7 +45,11 @@ def read_body(raw: BaseHTTPResponse, *, max_bytes: int, max_decoded: int, deadli
             room = max_bytes - length
             if len(chunk) > room:
                 chunk, truncated = chunk[:room], "length"
-            spool.write(chunk)
+            try:
+                spool.write(chunk)
+            except OSError as error:  # our disk (full, file-size limit), not the network: stop the run
+                spool.close()
+                raise RecordError(f"cannot spool the body of a response to disk: {error.strerror or error}") from error
             sha1.update(chunk)
             decoder.feed(chunk)
             length += len(chunk)

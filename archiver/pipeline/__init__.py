@@ -11,6 +11,7 @@ import logging
 from contextlib import contextmanager
 
 from archiver.fetch import Fetcher
+from archiver.index import index_closed_warcs, index_dir_of
 from archiver.pipeline.capture import Capturer, UrlOutcome
 from archiver.pipeline.cycle import ArticleSummary, CheckSummary, Clock, Pipeline, article_from_cli, utc_now
 from archiver.pipeline.timing import STAGES, StageTimes
@@ -41,14 +42,19 @@ def open_pipeline(settings, *, clock: Clock = utc_now, on_progress=None, **pipel
     warc_dir.mkdir(parents=True, exist_ok=True)
     for recovered in recover_open_files(warc_dir):
         log.warning("recovered unfinished WARC %s", recovered.name)
+    index_dir = index_dir_of(settings.storage.data_dir)
+    index_closed_warcs(warc_dir, index_dir)  # recovered files, and any a crash left unindexed
     with open_store(settings) as store:
         fetcher = Fetcher(settings.fetch)
         recorder = WarcRecorder(warc_dir, settings.storage.warc_prefix, settings.storage.warc_max_bytes)
         try:
             yield Pipeline(settings, store, fetcher, recorder, clock=clock, on_progress=on_progress, **pipeline_options)
         finally:
-            recorder.close()
-            fetcher.close()
+            try:
+                recorder.close()
+            finally:
+                fetcher.close()
+                index_closed_warcs(warc_dir, index_dir)  # the files closed by rotation and by close()
 
 
 def register_configured_sources(settings, store) -> tuple[int, int]:

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import Callable, Iterable, Iterator, Mapping, TypeVar
 
 from archiver.classify import Classification
+from archiver.errors import RecordError
 from archiver.models import Article, Capture, Extracted, Observation
 from archiver.pipeline.capture import Capturer, StopRequested, UrlOutcome, unfetched_capture
 from archiver.pipeline.health import Checked, previous_captures, record_check
@@ -184,6 +185,9 @@ class Pipeline:
                     yield futures[future], future.result()
                 except StopRequested:
                     continue
+                except RecordError:  # the WARCs cannot be written: take no new fetches, fail the run
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
                 except Exception:  # a bug in one URL's capture must not sink the cycle
                     log.exception("capturing %r failed", futures[future])
                     yield futures[future], None
