@@ -108,12 +108,9 @@ def runs(database_url: str) -> list[tuple[str, str]]:
         engine.dispose()
 
 
-def sqlite_url(data_dir: Path) -> str:
-    return f"sqlite:///{(data_dir / 'archiver.db').as_posix()}"
-
-
-def test_a_second_daemon_on_the_same_data_dir_exits_3_at_once(tmp_path):
-    config, data_dir = write_config(tmp_path / "archiver.toml", capture="interval 1h"), tmp_path / "archives"
+def test_a_second_daemon_on_the_same_data_dir_exits_3_at_once(tmp_path, database_url):
+    config = write_config(tmp_path / "archiver.toml", database=database_url, capture="interval 1h")
+    data_dir = tmp_path / "archives"
     first = DaemonProcess(config, data_dir, "first")
     try:
         first.wait_started()
@@ -138,7 +135,7 @@ def article_linking_to(urls: list[str]) -> bytes:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("second_signal", [False, True], ids=["deadline", "second-signal"])
-def test_sigterm_during_a_slow_drip_closes_every_warc_and_exits_0(tmp_path, second_signal):
+def test_sigterm_during_a_slow_drip_closes_every_warc_and_exits_0(tmp_path, second_signal, database_url):
     dripping = threading.Event()
 
     def drip(conn, stop):
@@ -152,7 +149,8 @@ def test_sigterm_during_a_slow_drip_closes_every_warc_and_exits_0(tmp_path, seco
         site.routes["/story"] = Reply(headers=HTML, body=article_linking_to([site.url("/ok.html"), slow.url("/slow")]))
         site.routes["/ok.html"] = Reply(headers=HTML, body=reference_page("A source"))
         stop_timeout = 60 if second_signal else 2
-        config = write_config(tmp_path / "archiver.toml", stop_timeout=f"{stop_timeout}s", articles=[site.url("/story")])
+        config = write_config(tmp_path / "archiver.toml", database=database_url, stop_timeout=f"{stop_timeout}s",
+                              articles=[site.url("/story")])
         daemon = DaemonProcess(config, tmp_path / "archives")
         try:
             daemon.wait_started()
@@ -171,16 +169,16 @@ def test_sigterm_during_a_slow_drip_closes_every_warc_and_exits_0(tmp_path, seco
     assert warcs, daemon.stderr
     uris = [record["uri"] for path in warcs for record in audit_warc(path)]
     assert site.url("/story") in uris  # the article written before the stop is there, complete
-    assert runs(sqlite_url(tmp_path / "archives"))[-1] == ("capture", "interrupted")
+    assert runs(database_url)[-1] == ("capture", "interrupted")
     assert "closing" in daemon.stderr and "Traceback" not in daemon.stderr
 
 
 @pytest.mark.slow
-def test_runs_missed_while_stopped_become_exactly_one_catch_up_run(tmp_path):
+def test_runs_missed_while_stopped_become_exactly_one_catch_up_run(tmp_path, database_url):
     interval = 6  # seconds: long beside a daemon's start-up, so only the catch-up run fits before the next
-    config = write_config(tmp_path / "archiver.toml", capture=f"interval {interval}s")
+    config = write_config(tmp_path / "archiver.toml", database=database_url, capture=f"interval {interval}s")
     data_dir = tmp_path / "archives"
-    database = sqlite_url(data_dir)
+    database = database_url
     first = DaemonProcess(config, data_dir, "first")
     try:
         first.wait_started()
