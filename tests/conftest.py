@@ -9,6 +9,7 @@ import pytest
 from archiver.fetch import Fetcher
 from archiver.models import Fetch
 from archiver.settings import FetchSettings
+from archiver.store import Store
 
 
 class _TidyFetcher(Fetcher):
@@ -75,3 +76,10 @@ def database_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{(tmp_path / 'archiver.db').as_posix()}"
     return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def store(database_url):
+    """A Store on `database_url` (SQLite and PostgreSQL in turn), schema at head; closed afterwards."""
+    with Store.open(database_url) as opened:
+        yield opened

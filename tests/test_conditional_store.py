@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-import pytest
-
 from archiver.models import Capture, Observation
-from archiver.store import Store
 
 T0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
 LINK = "https://ref.example/a"
-
-
-@pytest.fixture
-def store(database_url):
-    with Store.open(database_url) as opened:
-        yield opened
 
 
 def capture(n: int, **overrides) -> Capture:

@@ -20,12 +20,6 @@ BASELINE = "The council approved the budget.\n\nBuses will run every ten minutes
 EDITED = "The council approved the budget.\n\nThe tram extension was cancelled after the grant fell through."
 
 
-@pytest.fixture
-def store(database_url):
-    with Store.open(database_url) as opened:
-        yield opened
-
-
 def _capture(url: str, when: datetime, status: int | None, run_id: int, text_hash: str | None = None) -> Capture:
     return Capture(url=url, requested_url=url, hop=0, fetched_at=when, http_status=status, content_type="text/html",
                    warc_file="archiver-1.warc.gz" if status else None, warc_offset=100 if status else None,

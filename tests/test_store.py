@@ -24,12 +24,6 @@ T0 = datetime(2024, 3, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 
-@pytest.fixture
-def store(database_url):
-    with Store.open(database_url) as opened:
-        yield opened
-
-
 def make_capture(url: str = "https://ref.example/a", **overrides) -> Capture:
     values = dict(
         url=url, requested_url=url, hop=0, fetched_at=T0, http_status=200, content_type="text/html",
