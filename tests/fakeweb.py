@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from loopback import LoopbackServer, Reply, closed_port
 
@@ -113,3 +114,11 @@ def serve_fakeweb(stack: ExitStack) -> FakeWeb:
     )
     refs_c.routes["/chunked.html"] = Reply(headers=HTML, body=[reference_page("Court records")[:100], reference_page("Court records")[100:]], chunked=True)
     return web
+
+
+def write_run_config(folder: Path, article_url: str) -> Path:
+    """A config in `folder` whose [sources] list only `article_url` and whose data dir is folder/archives."""
+    (folder / "articles.txt").write_text(f"{article_url}\n")
+    config = folder / "archiver.toml"
+    config.write_text(f'[storage]\ndata_dir = "{folder / "archives"}"\n[sources]\narticles = ["articles.txt"]\n')
+    return config

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from archiver.cli import main
-from fakeweb import serve_fakeweb
+from fakeweb import serve_fakeweb, write_run_config
 
 SEED = Path(__file__).resolve().parent / "seeds" / "seed-article.md"
 
@@ -86,14 +86,11 @@ def test_run_registers_configured_sources_and_captures_them(tmp_path, monkeypatc
     monkeypatch.setenv("ARCHIVER_FETCH_ALLOW_PRIVATE_NETWORKS", "true")
     with ExitStack() as stack:
         web = serve_fakeweb(stack)
-        (tmp_path / "articles.txt").write_text(f"# the one article\n{web.article_url}\n")
-        (tmp_path / "archiver.toml").write_text(
-            f'[storage]\ndata_dir = "{tmp_path / "archives"}"\n[sources]\narticles = ["articles.txt"]\n'
-        )
-        code = main(["--config", str(tmp_path / "archiver.toml"), "run"])
+        config = write_run_config(tmp_path, web.article_url)
+        code = main(["--config", str(config), "run"])
     assert code == 0
     assert "10 references" in capsys.readouterr().out
-    assert main(["--config", str(tmp_path / "archiver.toml"), "status"]) == 0
+    assert main(["--config", str(config), "status"]) == 0
     assert web.article_url in capsys.readouterr().out
 
 
@@ -107,11 +104,9 @@ def test_python_dash_m_runs_the_cli():
 
 def test_run_captures_new_articles_once_then_checks_only_what_is_due(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("ARCHIVER_FETCH_ALLOW_PRIVATE_NETWORKS", "true")
-    config = tmp_path / "archiver.toml"
     with ExitStack() as stack:
         web = serve_fakeweb(stack)
-        (tmp_path / "articles.txt").write_text(f"{web.article_url}\n")
-        config.write_text(f'[storage]\ndata_dir = "{tmp_path / "archives"}"\n[sources]\narticles = ["articles.txt"]\n')
+        config = write_run_config(tmp_path, web.article_url)
         assert main(["--config", str(config), "run"]) == 0
         first = capsys.readouterr().out
         article_hits = sum(1 for seen in web.news.requests if seen.path == "/2022/07/19/builders-a1")

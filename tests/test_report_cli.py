@@ -8,7 +8,7 @@ import pytest
 
 from archiver.cli import main
 from archiver.report import FORMAT_NAMES
-from fakeweb import serve_fakeweb
+from fakeweb import serve_fakeweb, write_run_config
 from report_history import shared_report_history, validated_report
 
 
@@ -73,11 +73,9 @@ def test_bad_usage_exits_3(report, capsys, args, needle):
 def test_run_writes_timestamped_and_latest_reports(tmp_path, monkeypatch, capsys):
     for name, value in {"ALLOW_PRIVATE_NETWORKS": "true", "PER_HOST_DELAY": "0s", "RETRIES": "0"}.items():
         monkeypatch.setenv(f"ARCHIVER_FETCH_{name}", value)
-    config = tmp_path / "archiver.toml"
     with ExitStack() as stack:
         web = serve_fakeweb(stack)
-        (tmp_path / "articles.txt").write_text(f"{web.article_url}\n")
-        config.write_text(f'[storage]\ndata_dir = "{tmp_path / "archives"}"\n[sources]\narticles = ["articles.txt"]\n')
+        config = write_run_config(tmp_path, web.article_url)
         assert main(["--config", str(config), "run"]) == 0
     reports = tmp_path / "archives" / "reports"
     names = sorted(path.name for path in reports.iterdir())
