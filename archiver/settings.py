@@ -19,6 +19,7 @@ from archiver.errors import ConfigError
 # Field kinds beyond the Python type: how a string (env, CLI) or TOML value is parsed.
 DURATION = "duration"  # "72h", "7d", "30s", "1.5m", or a number of seconds
 SIZE = "size"  # "50MB", "1GiB", "1024", or a number of bytes
+TIMEGATES = "timegates"  # [{name = "...", url = "...{url}..."}], or "name=template; name=template" in the environment
 
 
 def _kind(kind: str) -> dict:
@@ -126,6 +127,27 @@ class ReportSettings:
 
 
 @dataclass(frozen=True)
+class TimeGate:
+    """A public web archive's Memento TimeGate: {url} in `url` is replaced by the link's URL."""
+
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class MementoSettings:
+    # Off by default so nothing reaches a public archive unasked; config/archiver.toml explains each key.
+    enabled: bool = False
+    timegates: tuple[TimeGate, ...] = field(
+        default=(TimeGate("Internet Archive", "https://web.archive.org/web/{url}"),), metadata=_kind(TIMEGATES))
+    lookup_limit_per_run: int = 20
+    refresh_interval: float = field(default=30 * 86400.0, metadata=_kind(DURATION))
+    submit_new_captures: bool = False
+    save_endpoint: str = "https://web.archive.org/save/{url}"
+    submit_limit_per_run: int = 10
+
+
+@dataclass(frozen=True)
 class Settings:
     storage: StorageSettings = StorageSettings()
     fetch: FetchSettings = FetchSettings()
@@ -133,6 +155,7 @@ class Settings:
     sources: SourcesSettings = SourcesSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     report: ReportSettings = ReportSettings()
+    memento: MementoSettings = MementoSettings()
 
 
 _TABLES: dict[str, type] = {f.name: f.type for f in fields(Settings)}  # type: ignore[misc]
@@ -143,6 +166,7 @@ _TABLE_CLASSES = {
     "sources": SourcesSettings,
     "schedule": ScheduleSettings,
     "report": ReportSettings,
+    "memento": MementoSettings,
 }
 
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
@@ -183,6 +207,24 @@ def parse_size(key: str, value: Any) -> int:
     return size
 
 
+def parse_timegates(key: str, value: Any) -> tuple[TimeGate, ...]:
+    """A list of {name, url} tables (TOML), or "name=url; name=url" (environment, command line)."""
+    expected = 'a list of {name = "...", url = "https://.../{url}"} tables'
+    if isinstance(value, str):
+        pairs = [item.partition("=") for item in value.split(";") if item.strip()]
+        value = [{"name": name.strip(), "url": url.strip()} for name, _, url in pairs]
+    if not isinstance(value, (list, tuple)):
+        raise ConfigError(key, value, expected)
+    gates = []
+    for item in value:
+        if isinstance(item, TimeGate):
+            item = {"name": item.name, "url": item.url}
+        if not isinstance(item, dict) or set(item) != {"name", "url"} or not all(isinstance(v, str) for v in item.values()):
+            raise ConfigError(key, item, expected)
+        gates.append(TimeGate(item["name"].strip(), item["url"].strip()))
+    return tuple(gates)
+
+
 def _parse_bool(key: str, value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -200,6 +242,8 @@ def _parse_value(key: str, fld: dataclasses.Field, value: Any) -> Any:
         return parse_duration(key, value)
     if kind == SIZE:
         return parse_size(key, value)
+    if kind == TIMEGATES:
+        return parse_timegates(key, value)
     typ = fld.type if isinstance(fld.type, str) else getattr(fld.type, "__name__", str(fld.type))
     if typ == "bool":
         return _parse_bool(key, value)
@@ -266,6 +310,28 @@ def _validate(settings: Settings) -> None:
     for name in ("max_sitemap_urls", "max_sitemaps", "max_document_bytes"):
         if getattr(settings.sources, name) < 1:
             raise ConfigError(f"sources.{name}", getattr(settings.sources, name), "at least 1")
+    _validate_memento(settings.memento)
+
+
+def _validate_memento(memento: MementoSettings) -> None:
+    names = [gate.name for gate in memento.timegates]
+    for gate in memento.timegates:
+        if not gate.name or len(gate.name) > 64:
+            raise ConfigError("memento.timegates", gate.name, "a name of 1 to 64 characters for each TimeGate")
+        if not _is_url_template(gate.url):
+            raise ConfigError("memento.timegates", gate.url, "an http(s) URL template containing {url}")
+    if len(set(names)) != len(names):
+        raise ConfigError("memento.timegates", ", ".join(names), "TimeGates with different names")
+    if memento.enabled and not memento.timegates:
+        raise ConfigError("memento.timegates", "[]", "at least one TimeGate while memento.enabled is true")
+    if not _is_url_template(memento.save_endpoint):
+        raise ConfigError("memento.save_endpoint", memento.save_endpoint, "an http(s) URL template containing {url}")
+    if memento.refresh_interval < 3600:
+        raise ConfigError("memento.refresh_interval", memento.refresh_interval, "at least 1h")
+
+
+def _is_url_template(template: str) -> bool:
+    return "{url}" in template and bool(re.match(r"^https?://[^/{}\s]+", template))
 
 
 def _overlay(settings: Settings, table: str, key: str, value: Any, origin: str) -> Settings:

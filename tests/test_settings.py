@@ -13,7 +13,7 @@ SHIPPED = Path(__file__).resolve().parents[1] / "config" / "archiver.toml"
 def test_shipped_config_loads_and_names_every_table():
     settings = load_settings(SHIPPED, env={})
     text = SHIPPED.read_text()
-    for table in ("storage", "fetch", "health", "sources", "schedule", "report"):
+    for table in ("storage", "fetch", "health", "sources", "schedule", "report", "memento"):
         assert f"[{table}]" in text
     assert settings.fetch.allow_private_networks is False
     assert settings.health.confirm_interval == 72 * 3600
@@ -52,6 +52,17 @@ def test_precedence_file_then_env_then_overrides(tmp_path):
         ("[storage]\ndatabase = \"mysql://x\"\n", "storage.database"),
         ("[fetch]\nglobal_concurrency = 0\n", "fetch.global_concurrency"),
         ("[health]\nminor_similarity = 1.5\n", "health.minor_similarity"),
+        ("[memento]\ntimegates = \"https://web.archive.org/web/\"\n", "memento.timegates"),
+        ("[memento]\ntimegates = [{ name = \"IA\", url = \"https://web.archive.org/web/\" }]\n", "memento.timegates"),
+        ("[memento]\ntimegates = [{ name = \"IA\", url = \"ftp://x/{url}\" }]\n", "memento.timegates"),
+        ("[memento]\ntimegates = [{ name = \"IA\" }]\n", "memento.timegates"),
+        ("[memento]\ntimegates = [\"https://web.archive.org/web/{url}\"]\n", "memento.timegates"),
+        ("[memento]\ntimegates = [{ name = \"A\", url = \"http://a/{url}\" }, { name = \"A\", url = \"http://b/{url}\" }]\n",
+         "memento.timegates"),
+        ("[memento]\nenabled = true\ntimegates = []\n", "memento.timegates"),
+        ("[memento]\nsave_endpoint = \"https://web.archive.org/save/\"\n", "memento.save_endpoint"),
+        ("[memento]\nrefresh_interval = \"10m\"\n", "memento.refresh_interval"),
+        ("[memento]\nlookup_limit_per_run = -1\n", "memento.lookup_limit_per_run"),
     ],
 )
 def test_bad_values_name_key_value_and_expectation(tmp_path, document, key):
@@ -84,3 +95,17 @@ def test_durations(text, seconds):
 @pytest.mark.parametrize("text, size", [("50MB", 50_000_000), ("1GiB", 1 << 30), ("1024", 1024), (77, 77)])
 def test_sizes(text, size):
     assert parse_size("k", text) == size
+
+
+def test_memento_defaults_to_off_with_the_wayback_machine_as_timegate():
+    memento = load_settings(env={}).memento
+    assert memento.enabled is False and memento.submit_new_captures is False
+    assert [(gate.name, gate.url) for gate in memento.timegates] == [("Internet Archive", "https://web.archive.org/web/{url}")]
+    assert memento.save_endpoint == "https://web.archive.org/save/{url}"
+
+
+def test_memento_timegates_from_the_environment():
+    settings = load_settings(env={"ARCHIVER_MEMENTO_ENABLED": "true", "ARCHIVER_MEMENTO_TIMEGATES":
+                                  "Internet Archive=https://web.archive.org/web/{url}; Arquivo=https://arquivo.pt/wayback/{url}"})
+    assert [(gate.name, gate.url) for gate in settings.memento.timegates] == [
+        ("Internet Archive", "https://web.archive.org/web/{url}"), ("Arquivo", "https://arquivo.pt/wayback/{url}")]

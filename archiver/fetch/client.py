@@ -43,6 +43,7 @@ class _Limits:
     max_decoded_bytes: int
     total_timeout: float
     check_robots: bool
+    follow_redirects: bool = True
 
 
 class Fetcher:
@@ -86,15 +87,21 @@ class Fetcher:
         extra_headers: Mapping[str, str] | None = None,
         *,
         ignore_robots: bool = False,
+        follow_redirects: bool = True,
     ) -> Fetch:
         """Fetch `url`, following redirects by hand, within settings.total_timeout.
 
         Never raises for network problems: they end up in `Fetch.failure`.
         `ignore_robots` skips robots.txt for this fetch (explicitly registered
         articles, when settings.robots_ignore_for_articles says so); every
-        other politeness rule still applies.
+        other politeness rule still applies. `follow_redirects=False` ends the
+        fetch at the first answer, a redirect included (a Memento TimeGate's
+        302 is the answer itself, not a hop to follow).
         """
-        fetch, _ = self._run(url, method, extra_headers or {}, self._page_limits[ignore_robots])
+        limits = self._page_limits[ignore_robots]
+        if not follow_redirects:
+            limits = replace(limits, follow_redirects=False)
+        fetch, _ = self._run(url, method, extra_headers or {}, limits)
         return fetch
 
     def new_check(self) -> None:
@@ -163,7 +170,7 @@ class Fetcher:
             exchange = self._exchange(request, key, scope, cookies, limits)
             exchanges.append(exchange)
             target = redirect_target(exchange)
-            if target is None:
+            if target is None or not limits.follow_redirects:
                 return
             if len(exchanges) > limits.max_redirects:
                 raise FetchError(Observation.REDIRECT_LOOP.value, f"more than {limits.max_redirects} redirects")

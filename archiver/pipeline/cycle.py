@@ -19,6 +19,7 @@ from archiver.errors import RecordError
 from archiver.models import Article, Capture, Extracted, Observation
 from archiver.pipeline.capture import Capturer, StopRequested, UrlOutcome, unfetched_capture
 from archiver.pipeline.health import Checked, previous_captures, record_check
+from archiver.pipeline.public_copies import find_public_copies
 from archiver.pipeline.summary import ArticleSummary, CheckSummary, RunScope
 from archiver.pipeline.timing import StageTimes, stage_timer
 from archiver.urls import normalize_url
@@ -77,6 +78,7 @@ class Pipeline:
                 for summary in owners[outcome.url]:
                     summary.note_reference(outcome)
                 self.on_progress(advance=1)
+            totals.update(self._find_public_copies())
             summaries = [summary for summary, _ in pages]
             totals["articles"] += len(summaries)
             totals["articles_captured"] += sum(s.captured for s in summaries)
@@ -102,7 +104,12 @@ class Pipeline:
                 checks.note(checked)
                 self.on_progress(advance=1)
             totals.update(checks.counts())
+            totals.update(self._find_public_copies())
         return checks
+
+    def _find_public_copies(self):
+        """Public archives' copies of failing references (pipeline/public_copies.py): counts for the run."""
+        return find_public_copies(self.store, self.capturer.fetcher, self.settings.memento, self.clock, self.should_stop)
 
     # -- articles ----------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from archiver.compare import unified_diff
 from archiver.models import Capture
 from archiver.report.model import (
-    DEFAULT_FAIL_ON, UNCHECKED, ArchivedCopy, ArticleReport, CaptureRef, LinkReport, ReportData,
+    DEFAULT_FAIL_ON, UNCHECKED, ArchivedCopy, ArticleReport, CaptureRef, LinkReport, PublicCopy, ReportData,
 )
 from archiver.report.timeline import changes_since, run_history
 from archiver.settings import Settings
@@ -51,10 +51,12 @@ def build_report(store, settings: Settings, *, now: datetime, since: datetime | 
     link_urls = list(dict.fromkeys(link["url"] for rows in links_by_article.values() for link in rows))
     latest = store.latest_observations(link_urls + article_urls)
     captures = store.report_captures(link_urls + article_urls)
+    public = store.public_copies_for(link_urls)
     replay = settings.report.replay_url
     articles = tuple(
         _article(store, row, latest, captures, replay,
-                 tuple(_link(store, link, latest, captures, replay) for link in _still_linked(links_by_article[row["id"]])))
+                 tuple(_link(store, link, latest, captures, replay, public.get(link["url"], ()))
+                       for link in _still_linked(links_by_article[row["id"]])))
         for row in article_rows
     )
     history, cutoff = run_history(store, articles), since
@@ -75,7 +77,7 @@ def _still_linked(rows: list[dict]) -> list[dict]:
     return [{**row, "still_linked": row["last_seen"] == newest} for row in rows]
 
 
-def _link(store, row: dict, latest, captures: CapturesByUrl, replay: str) -> LinkReport:
+def _link(store, row: dict, latest, captures: CapturesByUrl, replay: str, public=()) -> LinkReport:
     observation = latest.get(row["url"])
     fetched = captures.get(row["url"], [])
     diff = None
@@ -93,6 +95,8 @@ def _link(store, row: dict, latest, captures: CapturesByUrl, replay: str) -> Lin
         first_seen=row["first_seen"], last_seen=row["last_seen"], last_checked=row["last_checked_at"],
         archived_copy=_archived_copy(row["url"], fetched, replay, earliest=True), diff=diff,
         captures=tuple(_capture_ref(capture) for _, capture in fetched if capture.warc_file is not None),
+        public_copies=tuple(PublicCopy(copy.archive, copy.memento_url, copy.memento_datetime, copy.looked_up_at)
+                            for copy in public),
     )
 
 

@@ -48,6 +48,16 @@ class ArchivedCopy:
 
 
 @dataclass(frozen=True)
+class PublicCopy:
+    """A public web archive's copy of a reference (a Memento), nearest before the citing article's date."""
+
+    archive: str  # the TimeGate's configured name, e.g. "Internet Archive"
+    memento_url: str
+    captured_at: datetime | None  # the memento's datetime, when the archive said
+    looked_up_at: datetime
+
+
+@dataclass(frozen=True)
 class LinkReport:
     url: str
     anchor_text: str
@@ -67,6 +77,7 @@ class LinkReport:
     archived_copy: ArchivedCopy | None  # the earliest 2xx capture: the page as it was cited
     diff: str | None  # unified diff baseline -> now, for a drifted link
     captures: tuple[CaptureRef, ...] = ()
+    public_copies: tuple[PublicCopy, ...] = ()  # other archives' copies, looked up for failing links
 
 
 @dataclass(frozen=True)

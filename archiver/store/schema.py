@@ -187,3 +187,20 @@ observations = Table(
     Index(None, "url", "checked_at"),
     Index(None, "run_id"),
 )
+
+# Public web archives (migration 0004): the latest look-up of each link URL at each Memento TimeGate
+# (kind "lookup"), and each submission to a save endpoint (kind "submit"). One row per (url, archive, kind).
+public_copies = Table(
+    "public_copies",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("archive", String(64), nullable=False),  # the TimeGate's configured name, or the save endpoint's host
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),  # "found", "none", "failed"; "submitted" for a submission
+    Column("memento_url", Text),  # kept through a failed refresh: the copy found before is still a copy
+    Column("memento_datetime", UTCDateTime),
+    Column("looked_up_at", UTCDateTime, nullable=False),
+    Column("detail", Text, nullable=False, default=""),
+    UniqueConstraint("url", "archive", "kind"),
+)

@@ -7,11 +7,12 @@ from archiver.store.captures import CaptureQueries
 from archiver.store.engine import Database, connect
 from archiver.store.health import HealthQueries
 from archiver.store.migrate import current_revision, upgrade_to_head
+from archiver.store.public_copies import PublicCopyQueries
 from archiver.store.reports import ReportQueries
 
 
-class Store(ArticleQueries, CaptureQueries, HealthQueries, ReportQueries):
-    """Articles, links, captures, runs and link health in SQLite (default) or PostgreSQL.
+class Store(ArticleQueries, CaptureQueries, HealthQueries, ReportQueries, PublicCopyQueries):
+    """Articles, links, captures, runs, link health and public-archive look-ups in SQLite (default) or PostgreSQL.
 
     Every method is one short transaction; datetimes go in and come out
     timezone-aware (UTC); database failures raise archiver.errors.StoreError.

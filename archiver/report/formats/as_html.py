@@ -34,10 +34,11 @@ def render_html(data: ReportData) -> str:
     article_anchor = {article.url: f"article-{index}" for index, article in enumerate(data.articles, start=1)}
     article_label = {article.url: article.label for article in data.articles}
     link_copy = {(article.url, link.url): link.archived_copy for article, link in data.references()}
+    link_public = {(article.url, link.url): link.public_copies for article, link in data.references()}
     changes = [(CHANGE_TITLES[kind], kind, data.changes.of_kind(kind)) for kind in CHANGE_KINDS]
     return _environment().get_template("report.html.j2").render(
         data=data, csp=CONTENT_SECURITY_POLICY, counts=data.verdict_counts(), failing=len(data.failing()),
         references=len(data.references()), changes=[entry for entry in changes if entry[2]],
-        article_anchor=article_anchor, article_label=article_label, link_copy=link_copy,
+        article_anchor=article_anchor, article_label=article_label, link_copy=link_copy, link_public=link_public,
         chart=verdict_chart(data.history),
     )

@@ -11,7 +11,7 @@ from typing import Any
 
 from archiver.report.formats.common import iso
 from archiver.report.model import (
-    CHANGE_KINDS, ArchivedCopy, ArticleReport, CaptureRef, Changes, LinkReport, ReportData, RunVerdicts,
+    CHANGE_KINDS, ArchivedCopy, ArticleReport, CaptureRef, Changes, LinkReport, PublicCopy, ReportData, RunVerdicts,
 )
 
 
@@ -59,6 +59,11 @@ def _copy(copy: ArchivedCopy | None) -> dict[str, Any] | None:
     return None if copy is None else {"replay_url": copy.replay_url, "captured_at": iso(copy.captured_at)}
 
 
+def _public_copy(copy: PublicCopy) -> dict[str, Any]:
+    return {"archive": copy.archive, "memento_url": copy.memento_url, "memento_datetime": iso(copy.captured_at),
+            "looked_up_at": iso(copy.looked_up_at)}
+
+
 def _capture(capture: CaptureRef) -> dict[str, Any]:
     return {"url": capture.url, "hop": capture.hop, "fetched_at": iso(capture.fetched_at),
             "http_status": capture.http_status, "warc_file": capture.warc_file, "warc_offset": capture.warc_offset,
@@ -85,4 +90,5 @@ def _link(link: LinkReport) -> dict[str, Any]:
         "first_seen": iso(link.first_seen), "last_seen": iso(link.last_seen), "last_checked": iso(link.last_checked),
         "archived_copy": _copy(link.archived_copy), "diff": link.diff,
         "captures": [_capture(capture) for capture in link.captures],
+        "public_copies": [_public_copy(copy) for copy in link.public_copies],
     }

@@ -54,6 +54,8 @@ def _evidence(link: LinkReport) -> str:
         lines.append(f"content: {link.content_change} (similarity {link.similarity})")
     if link.archived_copy:
         lines.append(f"archived copy: {link.archived_copy.replay_url}")
+    for copy in link.public_copies:
+        lines.append(f"public copy ({copy.archive}, {iso(copy.captured_at) or 'undated'}): {copy.memento_url}")
     if link.captures:
         latest = link.captures[-1]
         lines.append(f"evidence: {latest.warc_file} at offset {latest.warc_offset} ({latest.record_id})")

@@ -73,7 +73,9 @@ def _row(link: LinkReport) -> str:
     reference = link_to(link.anchor_text or link.url, link.url)
     if link.anchor_text:
         reference += f" — {text(link.url)}"
-    copy = link_to(f"archived {day(link.archived_copy.captured_at)}", link.archived_copy.replay_url) if link.archived_copy else ""
+    copies = [link_to(f"archived {day(link.archived_copy.captured_at)}", link.archived_copy.replay_url)] if link.archived_copy else []
+    copies += [link_to(f"{copy.archive} {day(copy.captured_at)}".rstrip(), copy.memento_url) for copy in link.public_copies]
+    copy = " · ".join(copies)
     cells = (link.verdict, reference, text(link.observation), str(link.http_status or ""),
              text(change_text(link.content_change, link.similarity)), copy)
     return "| " + " | ".join(cells) + " |"
