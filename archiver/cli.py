@@ -24,6 +24,7 @@ from archiver.pipeline import (ArticleSummary, article_from_cli, open_pipeline, 
                                register_configured_sources, utc_now)
 from archiver.report import DEFAULT_FAIL_ON, FORMAT_NAMES, VERDICT_ORDER, build_report, formatter_for, parse_since
 from archiver.report import write_atomically, write_cycle_reports
+from archiver.replay import PYWB_MISSING, check_bind_host, pywb_config, pywb_installed, replay_address, run_replay
 from archiver.settings import Settings, load_settings
 from archiver.terminal import print_articles, print_check, print_daemon, print_summaries, progress_callback
 from archiver.sources import load_sources
@@ -285,6 +286,42 @@ def export(ctx: click.Context, wacz_path: str, article_urls: tuple[str, ...], si
             raise click.UsageError(f"cannot export to {wacz_path}: {exc.strerror or exc}") from None
     _console(ctx).print(f"{summary.path}: {summary.warc_files} WARC file(s), {summary.records} indexed record(s), "
                         f"{len(summary.pages)} page(s)", soft_wrap=True, markup=False, highlight=False)
+
+
+@cli.command()
+@click.option("--host", help="Listen here (default: the host of report.replay_url).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Listen on this port (default: the port of report.replay_url).")
+@click.option("--public", is_flag=True, help="Allow a non-loopback --host: anyone reaching it can read everything archived.")
+@click.pass_context
+def replay(ctx: click.Context, host: str | None, port: int | None, public: bool) -> None:
+    """Serve the archives through pywb so the reports' archived-copy links open, until SIGTERM or Ctrl-C.
+
+    Needs the replay extra: pip install 'archiver[replay]'. Exit 3 without it.
+    """
+    settings = _settings(ctx)
+    if not pywb_installed():
+        click.echo(f"archiver: {PYWB_MISSING}", err=True)
+        ctx.exit(EXIT_USAGE)
+    address = replay_address(settings.report.replay_url, host, port)
+    try:
+        check_bind_host(address.host, public)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    index_dir = index_dir_of(settings.storage.data_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    index_closed_warcs(settings.storage.warc_dir, index_dir)  # WARCs older than indexing have none yet
+    config = pywb_config(address, settings.storage.warc_dir, index_dir)
+    verbosity = ctx.find_root().obj["verbosity"]
+
+    def announce(url: str) -> None:
+        _console(ctx).print(f"replaying {settings.storage.data_dir} at {url} (Ctrl-C to stop)", soft_wrap=True,
+                            markup=False, highlight=False)
+
+    try:
+        code = run_replay(address, config, access_log=verbosity > 0, on_ready=announce)
+    except OSError as exc:  # the port is taken, or the host is not this machine's
+        raise click.UsageError(f"cannot listen on {address.host}:{address.port}: {exc.strerror or exc}") from None
+    ctx.exit(code)
 
 
 def _capture(ctx: click.Context, settings: Settings, articles, kind: str) -> list[ArticleSummary]:

@@ -18,6 +18,8 @@ OWNERS = {
     "protego": ("fetch/",),
     "jinja2": ("report/",),
     "feedparser": ("feeds.py", "sources.py"),
+    "pywb": ("replay.py",),
+    "gevent": ("replay.py",),  # pywb's server; monkey-patches the process that imports it
 }
 PURE = ("models.py", "errors.py", "classify.py", "compare.py", "verdicts.py")
 IO_MODULES = {"socket", "requests", "urllib3", "sqlalchemy", "warcio", "subprocess", "shutil", "tempfile"}
