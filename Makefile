@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test chromium clean
+.PHONY: venv run test chromium wget clean
 
 venv: $(STAMP)
 
@@ -17,12 +17,16 @@ $(STAMP): pyproject.toml
 run: venv
 	$(BIN)/archiver --config config/archiver.toml run
 
-test: venv chromium
+test: venv chromium wget
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Debian's chromium, for the test that opens the HTML report in a real browser (tests only; root on CI).
 chromium:
 	command -v chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
+
+# GNU Wget, for tests/test_wget_compare.py and the benchmark's wget column.
+wget:
+	command -v wget || (apt-get update && apt-get install -y --no-install-recommends wget)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

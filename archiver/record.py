@@ -8,6 +8,11 @@ OS; `close()` fsyncs and renames `NAME.warc.gz.open` to `NAME.warc.gz` — the
 
 Bodies are streamed from `Body.file`: one pass here to check the payload digest
 and compute the block digest (outside the lock), one pass by warcio to write.
+
+Where warcio's defaults and WARC/1.1 part, WARC/1.1 wins (tests/test_wget_compare.py
+sets our records beside wget's): metadata records carry no WARC-Payload-Digest (section 4:
+"All 'warcinfo' and 'metadata' records shall not have a payload"; 5.9), revisit records
+say `WARC-Truncated: length` (6.7.2), and every record names its file's warcinfo (5.16).
 """
 
 from __future__ import annotations
@@ -42,6 +47,16 @@ _CHUNK = 1 << 16
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
 _UNSAFE_IN_LINE = re.compile(r"[\x00-\x20\x7f]")  # would break a WARC or HTTP header line
 _URI_KEEP = "!#$%&'()*+,/:;=?@[]~"  # ASCII left as is in a request target; '%' keeps existing escapes
+
+
+class _Warc11Writer(WARCWriter):
+    """warcio's writer, minus the payload digest it computes for metadata records (WARC/1.1 5.9:
+    not on "records without a well-defined payload", and section 4 gives metadata none).
+
+    Revisit stays in the list: its WARC-Payload-Digest is the original's, set by create_revisit_record.
+    """
+
+    NO_PAYLOAD_DIGEST_TYPES = (*WARCWriter.NO_PAYLOAD_DIGEST_TYPES, "metadata")
 
 
 def _sha1_label(digester) -> str:
@@ -104,9 +119,10 @@ class WarcRecorder:
         self._serial = 0
         self._file: OpenWarcFile | None = None
         self._writer: WARCWriter | None = None
+        self._warcinfo_id: str | None = None  # the WARC-Record-ID of the current file's warcinfo
         self._lock = threading.Lock()
         # Builds records only (no output); stateless, so shared by all threads.
-        self._records = WARCWriter(None, gzip=True, warc_version=WARC_VERSION)
+        self._records = _Warc11Writer(None, gzip=True, warc_version=WARC_VERSION)
 
     # -- public API -------------------------------------------------------
 
@@ -129,6 +145,10 @@ class WarcRecorder:
         revisit_id = self._new_id()
         headers = self._common_headers("revisit", revisit_id, exchange.url, exchange.started_at, exchange.peer)
         headers["WARC-Refers-To"] = refers_to.record_id
+        # WARC/1.1 6.7.2: the block is the response cut after its HTTP headers, and "a WARC-Truncated
+        # header with reason 'length' shall be used for any identical-digest truncation" (wget and
+        # Heritrix write it too). Our own fetch never cut this body: capture rows say so, not this header.
+        headers["WARC-Truncated"] = "length"
         revisit = self._records.create_revisit_record(  # adds WARC-Profile, Refers-To-Target-URI and -Date
             _safe_uri(exchange.url), digest, refers_to.target_uri, _warc_date(refers_to.date),
             http_headers=self._response_headers(exchange), warc_headers_dict=headers)
@@ -242,6 +262,8 @@ class WarcRecorder:
             refs = []
             try:
                 for record in records:
+                    # Set here, under the lock: only now is it known which file (and warcinfo) the record joins.
+                    record.rec_headers.replace_header("WARC-Warcinfo-ID", self._warcinfo_id)
                     offset = file.tell()
                     writer.write_record(record)
                     refs.append(self._ref(record, file.name, offset, file.tell() - offset))
@@ -287,13 +309,15 @@ class WarcRecorder:
             file, self._serial = create_open_file(self.warc_dir, self.prefix, self._clock(), self._serial, self._host)
         except OSError as exc:
             raise RecordError(f"cannot create a WARC file in {self.warc_dir}: {exc.strerror or exc}") from exc
-        writer = WARCWriter(file, gzip=True, warc_version=WARC_VERSION)
+        writer = _Warc11Writer(file, gzip=True, warc_version=WARC_VERSION)
+        warcinfo = self._warcinfo_record(file.name)
         try:
-            writer.write_record(self._warcinfo_record(file.name))
+            writer.write_record(warcinfo)
         except OSError as exc:
             file.discard()
             raise RecordError(f"cannot start WARC file {file.open_path}: {exc.strerror or exc}") from exc
         self._file, self._writer = file, writer
+        self._warcinfo_id = warcinfo.rec_headers.get_header("WARC-Record-ID")
 
     def _warcinfo_record(self, name: str):
         info = {

@@ -145,8 +145,11 @@ def test_metadata_record_with_outlinks(tmp_path):
     records = audit_warc(only_warc(tmp_path))
     assert [r["type"] for r in records] == ["warcinfo", "response", "request", "metadata"]
     assert records[3]["concurrent_to"] == ref.record_id and meta.record_type == "metadata"
-    block = check_ref(tmp_path, meta)["block_prefix"]
-    assert block == b"outlink: http://a.test/1\r\noutlink: http://b.test/x y\r\nvia: line break\r\n"
+    record = check_ref(tmp_path, meta)
+    assert record["block_prefix"] == b"outlink: http://a.test/1\r\noutlink: http://b.test/x y\r\nvia: line break\r\n"
+    # WARC/1.1 section 4: metadata records have no payload, so no WARC-Payload-Digest (5.9); warcio would add one.
+    assert "WARC-Payload-Digest" not in dict(record["headers"]) and meta.payload_digest is None
+    assert ("WARC-Block-Digest", records[3]["block_digest"]) in record["headers"]
 
 
 def test_revisit_is_read_back_by_warcio_and_indexed_by_cdxj(tmp_path):
@@ -169,6 +172,7 @@ def test_revisit_is_read_back_by_warcio_and_indexed_by_cdxj(tmp_path):
         assert headers.get_header("WARC-Refers-To-Target-URI") == original.target_uri
         assert headers.get_header("WARC-Refers-To-Date") == "2024-05-06T07:08:09.123456Z"
         assert headers.get_header("WARC-Date") == "2024-05-07T07:08:09.123456Z"
+        assert headers.get_header("WARC-Truncated") == "length"  # WARC/1.1 6.7.2: the body was left off
         assert found[0].http_headers.get_statuscode() == "200"
     cdxj = subprocess.run([str(Path(sys.executable).parent / "cdxj-indexer"), str(path)],
                           capture_output=True, text=True, check=True).stdout.splitlines()
@@ -219,6 +223,15 @@ def test_rotation_at_max_bytes_gives_several_valid_files(tmp_path):
     assert total == 12
     for ref in refs:
         check_ref(tmp_path, ref)
+    warcinfo_ids = []
+    for path in files:  # every record names the warcinfo of the file it landed in (WARC/1.1 5.16)
+        with open(path, "rb") as handle:
+            records = list((r.rec_type, r.rec_headers.get_header("WARC-Record-ID"),
+                            r.rec_headers.get_header("WARC-Warcinfo-ID")) for r in ArchiveIterator(handle))
+        assert records[0][0] == "warcinfo" and records[0][2] is None
+        assert {named for _, _, named in records[1:]} == {records[0][1]}
+        warcinfo_ids.append(records[0][1])
+    assert len(set(warcinfo_ids)) == len(files)
 
 
 def test_ref_offset_and_length_slice_is_exactly_one_gzip_member(tmp_path):

@@ -46,7 +46,8 @@ def open_pipeline(settings, *, clock: Clock = utc_now, on_progress=None, **pipel
     index_closed_warcs(warc_dir, index_dir)  # recovered files, and any a crash left unindexed
     with open_store(settings) as store:
         fetcher = Fetcher(settings.fetch)
-        recorder = WarcRecorder(warc_dir, settings.storage.warc_prefix, settings.storage.warc_max_bytes)
+        recorder = WarcRecorder(warc_dir, settings.storage.warc_prefix, settings.storage.warc_max_bytes,
+                                operator_info=warcinfo_fields(settings.fetch))
         try:
             yield Pipeline(settings, store, fetcher, recorder, clock=clock, on_progress=on_progress, **pipeline_options)
         finally:
@@ -55,6 +56,12 @@ def open_pipeline(settings, *, clock: Clock = utc_now, on_progress=None, **pipel
             finally:
                 fetcher.close()
                 index_closed_warcs(warc_dir, index_dir)  # the files closed by rotation and by close()
+
+
+def warcinfo_fields(fetch_settings) -> dict[str, str]:
+    """What each WARC's warcinfo record says about how it was captured (WARC/1.1 6.2 fields)."""
+    return {"http-header-user-agent": fetch_settings.user_agent_header,
+            "robots": "classic" if fetch_settings.respect_robots else "ignore"}
 
 
 def register_configured_sources(settings, store) -> tuple[int, int]:

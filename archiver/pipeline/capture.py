@@ -194,7 +194,8 @@ class Capturer:
             # A revisit's outlinks are those of the record it refers to: no second metadata record.
             if extracted is not None and response_ref is not None and response_ref.record_type == "response":
                 outlinks = [("outlink", link.url) for link in extracted.links if link.supported]
-                self.recorder.write_metadata(fetch.final_url, response_ref.record_id, outlinks)
+                # One capture event, one WARC-Date (WARC/1.1 5.4): the outlinks are dated as their response.
+                self.recorder.write_metadata(fetch.final_url, response_ref.record_id, outlinks, date=response_ref.date)
         with self.stage("extract"):  # text hash and simhash of the main text
             captures = tuple(capture_rows(fetch, refs, extracted, previous))
         return UrlOutcome(fetch.url, captures, extracted, response_ref)
