@@ -11,7 +11,7 @@ import zlib
 import pytest
 
 from archiver.models import Observation
-from tests.loopback import LoopbackServer, Reply, closed_port
+from loopback import LoopbackServer, Reply, closed_port
 
 
 def sha1_digest(data: bytes) -> str:

@@ -11,7 +11,7 @@ from archiver.errors import GuardRefused
 from archiver.fetch import NetworkGuard, resolve_system
 from archiver.fetch.guard import refusal_reason
 from archiver.models import Observation
-from tests.loopback import LoopbackServer, Reply
+from loopback import LoopbackServer, Reply
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import time
 from typing import Iterator
 
 from archiver.models import Observation
-from tests.loopback import LoopbackServer, Reply, Seen
+from loopback import LoopbackServer, Reply, Seen
 
 
 def test_chain_of_three_redirects_records_four_exchanges(make_fetcher):

@@ -11,7 +11,7 @@ import pytest
 
 from archiver.fetch import NetworkGuard
 from archiver.models import Observation
-from tests.loopback import LoopbackServer, Reply
+from loopback import LoopbackServer, Reply
 
 HOSTNAME = "secure.example.com"
 
