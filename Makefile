@@ -3,7 +3,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv run test chromium wget clean
+.PHONY: venv run test chromium wget bench clean
 
 venv: $(STAMP)
 
@@ -27,6 +27,11 @@ chromium:
 # GNU Wget, for tests/test_wget_compare.py and the benchmark's wget column.
 wget:
 	command -v wget || (apt-get update && apt-get install -y --no-install-recommends wget)
+
+# The benchmarks (README "Benchmarks"), with LinkChecker for their comparison column.
+bench: venv wget
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

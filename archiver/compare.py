@@ -43,7 +43,7 @@ def _mask(word: str) -> str:
     "b71e2d" the same. Long words with capitals inside ("dGhpcyBpcyBhIHRlc3Q")
     are base64 that happened to draw no digit.
     """
-    if any(char.isdigit() for char in word):
+    if not word.isalpha() and any(char.isdigit() for char in word):  # isalpha: the common case, in C
         return "0"
     if len(word) >= _TOKEN_MIN_LENGTH and sum(char.isupper() for char in word[1:]) >= 2:
         return "0"
@@ -65,7 +65,17 @@ def normalize_text(text: str) -> str:
 
 def text_hash(text: str) -> str:
     """SHA-1 of the normalised text: equal hashes mean `unchanged`."""
-    return hashlib.sha1(normalize_text(text).encode("utf-8")).hexdigest()
+    return _sha1_hex(normalize_text(text))
+
+
+def text_signature(text: str) -> tuple[str, int]:
+    """(text_hash, simhash64) of `text`, normalising it once: what every capture row stores."""
+    normalized = normalize_text(text)
+    return _sha1_hex(normalized), _simhash_of_words(normalized.split(), SHINGLE_SIZE)
+
+
+def _sha1_hex(normalized: str) -> str:
+    return hashlib.sha1(normalized.encode("utf-8")).hexdigest()
 
 
 def _shingles(words: list[str], size: int) -> list[str]:
@@ -76,20 +86,24 @@ def _shingles(words: list[str], size: int) -> list[str]:
 
 def simhash64(text: str, shingle_size: int = SHINGLE_SIZE) -> int:
     """64-bit simhash (Charikar) over word shingles, as a signed int so every database stores it."""
-    shingles = _shingles(normalize_text(text).split(), shingle_size)
-    # Count each byte value per byte position (8 increments per shingle instead of 64 bit tests),
-    # then a bit is set where more than half of the shingle hashes have it set.
-    byte_counts = [[0] * 256 for _ in range(8)]
-    for shingle in shingles:
-        digest = hashlib.blake2b(shingle.encode("utf-8"), digest_size=8).digest()
-        for position, byte in enumerate(reversed(digest)):  # position 0 holds bits 0-7 (big-endian digest)
-            byte_counts[position][byte] += 1
+    return _simhash_of_words(normalize_text(text).split(), shingle_size)
+
+
+# _BIT_OF[bit] maps a byte to its bit `bit` (0 or 1): bytes.translate + count tally one bit of
+# one digest byte across all shingles in C, instead of a Python loop per shingle and byte.
+_BIT_OF = [bytes(value >> bit & 1 for value in range(256)) for bit in range(8)]
+
+
+def _simhash_of_words(words: list[str], shingle_size: int) -> int:
+    shingles = _shingles(words, shingle_size)
+    digests = b"".join(hashlib.blake2b(shingle.encode("utf-8"), digest_size=8).digest() for shingle in shingles)
     unsigned = 0
-    for position, counts in enumerate(byte_counts):
-        for bit in range(8):
-            ones = sum(count for value, count in enumerate(counts) if value >> bit & 1)
-            if 2 * ones > len(shingles):
-                unsigned |= 1 << (8 * position + bit)
+    for column in range(8):  # digests are big-endian: column 0 holds bits 56-63
+        column_bytes = digests[column::8]
+        for bit, bit_of in enumerate(_BIT_OF):
+            # A bit is set where more than half of the shingle hashes have it set.
+            if 2 * column_bytes.translate(bit_of).count(1) > len(shingles):
+                unsigned |= 1 << (8 * (7 - column) + bit)
     return unsigned - (1 << 64) if unsigned >= 1 << 63 else unsigned
 
 

@@ -51,6 +51,7 @@ class FetchSettings:
     total_timeout: float = field(default=120.0, metadata=_kind(DURATION))
     max_body_bytes: int = field(default=50_000_000, metadata=_kind(SIZE))
     max_extract_bytes: int = field(default=5_000_000, metadata=_kind(SIZE))
+    extract_processes: int = 2  # 0: extract on the fetch threads (one core between them)
     max_redirects: int = 10
     allow_private_networks: bool = False
     respect_robots: bool = True
@@ -290,6 +291,8 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(f"fetch.{name}", getattr(fetch, name), "at least 1")
     if fetch.connect_timeout <= 0 or fetch.read_timeout <= 0 or fetch.total_timeout <= 0:
         raise ConfigError("fetch.total_timeout", fetch.total_timeout, "timeouts greater than 0")
+    if fetch.extract_processes > 64:
+        raise ConfigError("fetch.extract_processes", fetch.extract_processes, "at most 64 (0: on the fetch threads)")
     if fetch.max_redirects > 50:
         raise ConfigError("fetch.max_redirects", fetch.max_redirects, "at most 50")
     if settings.storage.warc_max_bytes < 1_000_000:

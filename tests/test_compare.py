@@ -7,7 +7,11 @@ the expected bands are in CASES.
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from archiver.compare import (
     TextComparison,
@@ -18,6 +22,7 @@ from archiver.compare import (
     simhash64,
     similarity,
     text_hash,
+    text_signature,
     unified_diff,
 )
 from archiver.models import ContentChange
@@ -213,3 +218,23 @@ def test_unified_diff_is_paragraph_based():
     assert diff.splitlines() == ["--- baseline", "+++ now", "@@ -1,3 +1,3 @@", " one", "-two", "+2", " three"]
     assert unified_diff(BASELINE, BASELINE) == ""
     assert "+Correction: an earlier version" in unified_diff(BASELINE, edited_page(), from_label="2024", to_label="2025")
+
+
+def simhash_by_definition(text: str) -> int:
+    """Charikar's simhash spelled out bit by bit: the slow definition the stored fingerprints follow."""
+    words = normalize_text(text).split()
+    shingles = [" ".join(words[i:i + 3]) for i in range(len(words) - 2)] if len(words) >= 3 else [" ".join(words)] * bool(words)
+    hashes = [int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "big") for s in shingles]
+    unsigned = sum(1 << bit for bit in range(64) if 2 * sum(h >> bit & 1 for h in hashes) > len(hashes))
+    return unsigned - (1 << 64) if unsigned >= 1 << 63 else unsigned
+
+
+@given(st.text(alphabet=st.sampled_from("abc de fg 12 \n"), max_size=300))
+def test_simhash_matches_its_definition_and_the_signature(text):
+    assert simhash64(text) == simhash_by_definition(text)
+    assert text_signature(text) == (text_hash(text), simhash64(text))
+
+
+def test_simhash_of_article_texts_matches_its_definition():
+    assert simhash64(BASELINE) == simhash_by_definition(BASELINE)
+    assert simhash64(edited_page()) == simhash_by_definition(edited_page())

@@ -297,3 +297,17 @@ def test_extract_never_raises_on_html_ish_text(parts):
     for document in (html, html.encode("utf-8", "surrogatepass")):
         extracted = extract(document, "https://example.com/a")
         assert all(link.position == index for index, link in enumerate(extracted.links))
+
+
+DATE_IN_TEXT_ONLY = (b"<html><head><title>Notes</title></head><body><article><h1>Notes from the field</h1>"
+                     b"<p>Filed 14 March 2021. The harbour works went on through the night and the crews finished "
+                     b"the deck before dawn, according to the site manager.</p><p>More paragraphs of text follow "
+                     b"here about the repairs and the schedule of the works.</p></article></body></html>")
+
+
+def test_the_free_text_is_searched_for_a_date_only_when_asked():
+    # Articles ask (their date anchors public-archive look-ups); reference checks skip the costly scan.
+    assert extract(DATE_IN_TEXT_ONLY, "http://example.org/notes/1").published == "2021-03-14"
+    skipped = extract(DATE_IN_TEXT_ONLY, "http://example.org/notes/1", search_text_for_date=False)
+    assert skipped.published is None
+    assert skipped.text == extract(DATE_IN_TEXT_ONLY, "http://example.org/notes/1").text  # the text is the same

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from archiver.fetch import Fetcher
 from archiver.index import index_closed_warcs, index_dir_of
 from archiver.pipeline.capture import Capturer, UrlOutcome
+from archiver.pipeline.extraction import PageExtractor
 from archiver.pipeline.cycle import ArticleSummary, CheckSummary, Clock, Pipeline, article_from_cli, utc_now
 from archiver.pipeline.timing import STAGES, StageTimes
 from archiver.record import WarcRecorder, recover_open_files
@@ -48,12 +49,15 @@ def open_pipeline(settings, *, clock: Clock = utc_now, on_progress=None, **pipel
         fetcher = Fetcher(settings.fetch)
         recorder = WarcRecorder(warc_dir, settings.storage.warc_prefix, settings.storage.warc_max_bytes,
                                 operator_info=warcinfo_fields(settings.fetch))
+        extractor = PageExtractor(settings.fetch.extract_processes)
         try:
-            yield Pipeline(settings, store, fetcher, recorder, clock=clock, on_progress=on_progress, **pipeline_options)
+            yield Pipeline(settings, store, fetcher, recorder, clock=clock, on_progress=on_progress,
+                           extractor=extractor, **pipeline_options)
         finally:
             try:
                 recorder.close()
             finally:
+                extractor.close()
                 fetcher.close()
                 index_closed_warcs(warc_dir, index_dir)  # the files closed by rotation and by close()
 

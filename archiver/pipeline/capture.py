@@ -16,9 +16,9 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from archiver.classify import Classification, Probe, classify, probe_url_for
-from archiver.extract import extract
 from archiver.fetch.retry import retry_delay
 from archiver.models import Capture, Extracted, Fetch, Observation, RecordRef
+from archiver.pipeline.extraction import ExtractedPage, PageExtractor
 from archiver.pipeline.conditional import NOT_MODIFIED, PreviousCapture, classify_not_modified, is_unconfirmed_304
 from archiver.pipeline.recording import capture_rows, unfetched_capture, write_hops
 from archiver.pipeline.timing import StageTimes, stage_timer
@@ -64,6 +64,17 @@ class UrlOutcome:
         return final is not None and final.http_status == NOT_MODIFIED and final.refers_to_record_id is not None
 
 
+@dataclass(frozen=True)
+class PageKind:
+    """How a URL is fetched and extracted, by what it is to the user: a registered article or a reference."""
+
+    ignore_robots: bool = False
+    search_text_for_date: bool = False
+
+
+REFERENCE = PageKind()
+
+
 class StopRequested(Exception):
     """The cycle is stopping: this URL was not fetched and is left for the next run."""
 
@@ -76,13 +87,16 @@ class Capturer:
     """
 
     def __init__(self, fetcher, recorder, fetch_settings, *, sleep: Callable[[float], None] = time.sleep,
-                 stage_times: StageTimes | None = None, should_stop: Callable[[], bool] = lambda: False):
+                 stage_times: StageTimes | None = None, should_stop: Callable[[], bool] = lambda: False,
+                 extractor: PageExtractor | None = None):
         self.fetcher = fetcher
+        self.extractor = extractor or PageExtractor(0)
         self.should_stop = should_stop
         self.recorder = recorder
         self.settings = fetch_settings
         self.sleep = sleep
         self.stage = stage_timer(stage_times)
+        self.stage_times = stage_times
         self._probes: dict[str, Probe | None] = {}
         self.probe_captures: list[Capture] = []  # the probes' own captures, collected for the database
         self._probe_locks: dict[str, threading.Lock] = {}
@@ -96,16 +110,19 @@ class Capturer:
         finally:
             fetch.close()
 
-    def check(self, url: str, previous: PreviousCapture | None = None, *, ignore_robots: bool = False) -> UrlOutcome:
+    def check(self, url: str, previous: PreviousCapture | None = None, *, article: bool = False) -> UrlOutcome:
         """Capture with bounded retries of transient failures, then classify (with a soft-404 probe if needed).
 
-        `ignore_robots`: for article pages the user registered, when robots_ignore_for_articles is on.
+        `article`: a page the user registered. robots.txt is skipped for it when
+        robots_ignore_for_articles is on, and its text is searched for a publication date.
         """
+        page = PageKind(ignore_robots=article and self.settings.robots_ignore_for_articles,
+                        search_text_for_date=article)
         captures: list[Capture] = []
         for attempt in range(1, self.settings.retries + 2):
             if self.should_stop() and not captures:
                 raise StopRequested(url)  # a worker that was still waiting starts nothing new
-            fetch, outcome = self._fetch_recorded(url, previous, captures, ignore_robots)
+            fetch, outcome = self._fetch_recorded(url, previous, captures, page)
             try:
                 captures.extend(outcome.captures)
                 delay = None
@@ -121,20 +138,20 @@ class Capturer:
         raise AssertionError("unreachable: the last attempt always returns")
 
     def _fetch_recorded(self, url: str, previous: PreviousCapture | None,
-                        captures: list[Capture], ignore_robots: bool) -> tuple[Fetch, UrlOutcome]:
+                        captures: list[Capture], page: PageKind) -> tuple[Fetch, UrlOutcome]:
         """Fetch (conditionally, when `previous` has validators) and record.
 
         A 304 that confirms nothing we hold is kept as evidence (its captures go to `captures`),
         and the URL is fetched again without validators to see what it serves.
         """
-        fetch = self._fetch(url, previous, ignore_robots)
-        outcome = self._record(fetch, previous)
+        fetch = self._fetch(url, previous, page.ignore_robots)
+        outcome = self._record(fetch, previous, page)
         if not is_unconfirmed_304(fetch, previous):
             return fetch, outcome
         captures.extend(outcome.captures)
         fetch.close()
-        fetch = self._fetch(url, None, ignore_robots)
-        return fetch, self._record(fetch, previous)
+        fetch = self._fetch(url, None, page.ignore_robots)
+        return fetch, self._record(fetch, previous, page)
 
     def _fetch(self, url: str, previous: PreviousCapture | None, ignore_robots: bool = False) -> Fetch:
         with self.stage("fetch"):
@@ -184,10 +201,13 @@ class Capturer:
 
     # -- recording ---------------------------------------------------------------------------
 
-    def _record(self, fetch: Fetch, previous: PreviousCapture | None) -> UrlOutcome:
+    def _record(self, fetch: Fetch, previous: PreviousCapture | None, page: PageKind = REFERENCE) -> UrlOutcome:
         """Extract the final page (in memory: the fetch streamed it already), then write the WARC records."""
-        with self.stage("extract"):
-            extracted = _extract_final(fetch)  # None for a 304: its text is the confirmed capture's
+        with self.stage("extract"):  # this thread's part: the extraction, or handing it to a worker
+            content = self._extract_final(fetch, page)  # None for a 304: its text is the confirmed capture's
+        if content is not None and content.in_worker and self.stage_times is not None:
+            self.stage_times.add("extract", content.cpu_seconds)
+        extracted = content.extracted if content is not None else None
         with self.stage("record"):
             refs = write_hops(self.recorder, fetch, previous)
             response_ref = refs[-1] if refs and fetch.final is not None else None
@@ -196,20 +216,19 @@ class Capturer:
                 outlinks = [("outlink", link.url) for link in extracted.links if link.supported]
                 # One capture event, one WARC-Date (WARC/1.1 5.4): the outlinks are dated as their response.
                 self.recorder.write_metadata(fetch.final_url, response_ref.record_id, outlinks, date=response_ref.date)
-        with self.stage("extract"):  # text hash and simhash of the main text
-            captures = tuple(capture_rows(fetch, refs, extracted, previous))
+        captures = tuple(capture_rows(fetch, refs, content, previous))
         return UrlOutcome(fetch.url, captures, extracted, response_ref)
 
-
-def _extract_final(fetch: Fetch) -> Extracted | None:
-    final = fetch.final
-    if final is None or not 200 <= final.status < 300 or final.content_type not in HTML_TYPES:
-        return None
-    try:
-        return extract(final.body.decoded, final.url, content_type_charset=_charset(final.header("Content-Type")))
-    except Exception:  # extraction of hostile HTML must fail this page only
-        log.exception("extraction failed for %s", final.url)
-        return None
+    def _extract_final(self, fetch: Fetch, page: PageKind) -> ExtractedPage | None:
+        final = fetch.final
+        if final is None or not 200 <= final.status < 300 or final.content_type not in HTML_TYPES:
+            return None
+        try:
+            return self.extractor(final.body.decoded, final.url, _charset(final.header("Content-Type")),
+                                  page.search_text_for_date)
+        except Exception:  # extraction of hostile HTML must fail this page only
+            log.exception("extraction failed for %s", final.url)
+            return None
 
 
 def _charset(content_type: str | None) -> str | None:

@@ -18,6 +18,7 @@ from archiver.classify import Classification
 from archiver.errors import RecordError
 from archiver.models import Article, Capture, Extracted, Observation
 from archiver.pipeline.capture import Capturer, StopRequested, UrlOutcome, unfetched_capture
+from archiver.pipeline.extraction import PageExtractor
 from archiver.pipeline.health import Checked, previous_captures, record_check
 from archiver.pipeline.public_copies import find_public_copies
 from archiver.pipeline.summary import ArticleSummary, CheckSummary, RunScope
@@ -39,7 +40,7 @@ class Pipeline:
 
     def __init__(self, settings, store, fetcher, recorder, *, clock: Clock = utc_now, on_progress=None,
                  sleep: Callable[[float], None] = time.sleep, stage_times: StageTimes | None = None,
-                 should_stop: Callable[[], bool] = lambda: False):
+                 should_stop: Callable[[], bool] = lambda: False, extractor: PageExtractor | None = None):
         self.settings = settings
         self.store = store
         self.clock = clock
@@ -47,7 +48,7 @@ class Pipeline:
         self.should_stop = should_stop
         self.run_id: int | None = None  # the run in progress, for a daemon that must close it itself
         self.capturer = Capturer(fetcher, recorder, settings.fetch, sleep=sleep, stage_times=stage_times,
-                                 should_stop=should_stop)
+                                 should_stop=should_stop, extractor=extractor)
         self.stage = stage_timer(stage_times)  # benchmarks' CPU account of the "store" stage
         self.on_progress = on_progress or (lambda advance=0, total=0, description="": None)
 
@@ -120,9 +121,8 @@ class Pipeline:
         # leave nothing to extract them from. An unchanged page is still written as a small revisit record.
         with self.stage("store"):
             previous = previous_captures(self.store, [article.url for _, article in registered], validators=False)
-        ignore_robots = self.settings.fetch.robots_ignore_for_articles
         done: dict[int, tuple[ArticleSummary, Extracted | None]] = {}
-        capture = lambda item: self.capturer.check(item[1].url, previous.get(item[1].url), ignore_robots=ignore_robots)
+        capture = lambda item: self.capturer.check(item[1].url, previous.get(item[1].url), article=True)
         for (article_id, article), page in self._pooled(registered, capture):
             self.on_progress(description=article.url)
             if page is None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Iterable
 
-from archiver.compare import simhash64, text_hash
-from archiver.models import Capture, Exchange, Extracted, Fetch, Observation, RecordRef
+from archiver.models import Capture, Exchange, Fetch, Observation, RecordRef
 from archiver.pipeline.conditional import PreviousCapture, confirms_previous
+from archiver.pipeline.extraction import ExtractedPage
 
 
 def repeats_payload(fetch: Fetch, previous: PreviousCapture | None) -> bool:
@@ -31,7 +31,7 @@ def write_hops(recorder, fetch: Fetch, previous: PreviousCapture | None) -> list
     return refs + [recorder.write_revisit(final, previous.payload)]
 
 
-def capture_rows(fetch: Fetch, refs: list[RecordRef], extracted: Extracted | None,
+def capture_rows(fetch: Fetch, refs: list[RecordRef], content: ExtractedPage | None,
                  previous: PreviousCapture | None) -> Iterable[Capture]:
     """A Capture per written exchange; the final one carries validators and, when its payload is the
     previous capture's (a revisit or a confirming 304), that capture's text hash and fingerprint."""
@@ -50,7 +50,7 @@ def capture_rows(fetch: Fetch, refs: list[RecordRef], extracted: Extracted | Non
             yield replace(row, text_hash=previous.text_hash, text_fingerprint=previous.text_fingerprint,
                           refers_to_record_id=refers_to, **_validators(exchange))
         else:
-            yield replace(row, **_text_fields(exchange, extracted), **_validators(exchange),
+            yield replace(row, **_text_fields(exchange, content), **_validators(exchange),
                           failure=fetch.failure, failure_detail=fetch.failure_detail)
 
 
@@ -63,11 +63,11 @@ def _exchange_row(fetch: Fetch, hop: int, exchange: Exchange, ref: RecordRef) ->
     )
 
 
-def _text_fields(exchange: Exchange, extracted: Extracted | None) -> dict:
+def _text_fields(exchange: Exchange, content: ExtractedPage | None) -> dict:
     # A cut body's text is incomplete: it is kept as evidence but never becomes a baseline or a comparison.
-    if extracted is None or exchange.body.truncated is not None:
+    if content is None or exchange.body.truncated is not None:
         return {}
-    return {"text_hash": text_hash(extracted.text), "text_fingerprint": simhash64(extracted.text)}
+    return {"text_hash": content.text_hash, "text_fingerprint": content.text_fingerprint}
 
 
 def _validators(exchange: Exchange) -> dict:

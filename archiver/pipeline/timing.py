@@ -33,6 +33,11 @@ class StageTimes:
         self.calls: Counter = Counter()
         self._lock = threading.Lock()
 
+    def add(self, name: str, cpu_seconds: float) -> None:
+        """CPU a stage spent where no thread timer of ours runs (an extraction worker process)."""
+        with self._lock:
+            self.cpu_seconds[name] += cpu_seconds
+
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
         started = time.thread_time()
