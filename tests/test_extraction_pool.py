@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +22,7 @@ PAGES = [(reference_page(f"Reference {n}", paragraphs=3 + n % 4), f"http://127.0
 
 @pytest.fixture
 def extractor():
-    pages = PageExtractor(2)
+    pages = PageExtractor(2, pages_before_pool=0)
     yield pages
     pages.close()
 
@@ -36,11 +41,13 @@ def test_workers_give_what_the_calling_thread_gives(extractor):
     assert dated.extracted.published == "2021-03-14" and dated.text_hash and dated.text_fingerprint
 
 
-def test_no_workers_until_a_page_needs_them_and_none_after_close():
-    pages = PageExtractor(2)
-    assert pages._pool is None
-    pages(*PAGES[0], None, False)
+def test_no_workers_until_a_run_has_enough_pages_and_none_after_close():
+    pages = PageExtractor(2, pages_before_pool=3)
+    for body, url in PAGES[:3]:
+        assert pages(body, url, None, False).in_worker is False and pages._pool is None
+    assert pages(*PAGES[3], None, False).in_worker is True
     workers = worker_pids(pages)
+    assert len(workers) >= 1
     pages.close()
     for pid in workers:
         with pytest.raises(ProcessLookupError):
@@ -71,3 +78,41 @@ def test_workers_ignore_the_stop_signals_their_parent_handles(extractor):
     for pid in worker_pids(extractor):
         assert {signal.SIGTERM, signal.SIGINT} <= ignored_signals(pid)
     assert not {signal.SIGTERM, signal.SIGINT} & ignored_signals(os.getpid())
+
+
+ORPHAN_SCRIPT = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from archiver.pipeline.extraction import PageExtractor
+from fakeweb import reference_page
+pages = PageExtractor(2, pages_before_pool=0)
+assert pages(reference_page("Orphans"), "http://127.0.0.1/ref/o", None, False).in_worker
+print(json.dumps(list(pages._pool._processes)), flush=True)
+sys.stdin.read()  # until killed
+"""
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie is gone but for its exit status
+    except FileNotFoundError:
+        return False
+
+
+def test_workers_exit_when_the_capturing_process_is_killed():
+    # SIGKILL leaves nobody to shut the pool down: the workers must not outlive it, holding memory
+    # and the dead process's stderr (which kept a crash test's communicate() waiting).
+    process = subprocess.Popen([sys.executable, "-c", ORPHAN_SCRIPT, str(Path(__file__).parent)],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        workers = json.loads(process.stdout.readline())
+        assert workers and all(alive(pid) for pid in workers)
+        process.kill()
+        _, stderr = process.communicate(timeout=30)  # returns only once every holder of the pipes is gone
+    finally:
+        process.kill()
+    deadline = time.monotonic() + 30
+    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(alive(pid) for pid in workers), stderr.decode()[-2000:]

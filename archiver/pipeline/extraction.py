@@ -5,25 +5,31 @@ turns on one core under the GIL, and with 16 fetches in flight that core, not
 politeness, set the pace of a large check. A small process pool runs them
 beside the fetches instead; the threads only wait for the answer.
 
-The pool is started on first use (a run that extracts nothing starts none), from
-a forkserver: forking the multi-threaded capturing process itself could copy a
-lock some other thread holds. Workers ignore SIGINT and SIGTERM so that a
-stopping daemon can still finish the pages in flight; they exit when the pool is
-shut down or their parent dies. Should a worker die (a crash in a C parser on
-hostile markup, the OOM killer), the page is extracted on the calling thread and
-the next page gets a fresh pool.
+Starting workers costs about half a second of CPU, so a run's first pages are
+extracted on the calling threads and the pool starts only once a run has more
+(`archiver archive URL` with a handful of references never starts one). It
+starts from a forkserver: forking the multi-threaded capturing process itself
+could copy a lock some other thread holds. Workers ignore SIGINT and SIGTERM so
+that a stopping daemon can still finish the pages in flight; they exit when the
+pool is shut down, and on their own when the capturing process is gone (killed,
+crashed): each holds the read end of a pipe only that process writes to, and
+exits at its end of file.
+Should a worker die (a crash in a C parser on hostile markup, the OOM killer),
+the page is extracted on the calling thread and the next page gets a fresh pool.
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection
 
 from archiver.compare import text_signature
 from archiver.extract import extract
@@ -33,6 +39,8 @@ log = logging.getLogger("archiver.pipeline")
 
 # A worker is replaced after this many pages, so whatever a parser leaks over months stays bounded.
 PAGES_PER_WORKER = 500
+# Pages extracted on the calling threads before the pool starts: below this, starting it costs more than it saves.
+PAGES_BEFORE_POOL = 32
 
 
 @dataclass(frozen=True)
@@ -55,17 +63,32 @@ def extract_page(body: bytes, url: str, charset: str | None, search_text_for_dat
     return ExtractedPage(extracted, text_hash, fingerprint, cpu_seconds=time.thread_time() - started)
 
 
-def _ignore_stop_signals() -> None:
+def _start_worker(capturer_alive: Connection) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    threading.Thread(target=_exit_when_orphaned, args=(capturer_alive,), name="orphan-watch", daemon=True).start()
+
+
+def _exit_when_orphaned(capturer_alive: Connection) -> None:
+    # A worker blocks on its task queue, whose write end it holds itself, and its parent is the
+    # forkserver, which lives as long as its children: the capturing process dying reaches it
+    # only through this pipe, whose write end nobody else holds. Nothing is ever sent on it.
+    try:
+        capturer_alive.recv_bytes()
+    except EOFError:
+        pass
+    os._exit(0)
 
 
 class PageExtractor:
     """extract_page() on `processes` worker processes (0: on the calling thread). Thread-safe."""
 
-    def __init__(self, processes: int):
+    def __init__(self, processes: int, *, pages_before_pool: int = PAGES_BEFORE_POOL):
         self.processes = processes
+        self.pages_before_pool = pages_before_pool
+        self._pages = 0
         self._pool: ProcessPoolExecutor | None = None
+        self._lifeline: tuple[Connection, Connection] | None = None  # the workers' pipe (see _exit_when_orphaned)
         self._lock = threading.Lock()
         self._closed = False
 
@@ -87,22 +110,35 @@ class PageExtractor:
         with self._lock:
             self._closed = True
             pool, self._pool = self._pool, None
+            lifeline, self._lifeline = self._lifeline, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+        _close_both(lifeline)
 
     def _running_pool(self) -> ProcessPoolExecutor | None:
         if self.processes <= 0:
             return None
         with self._lock:
-            if self._pool is None and not self._closed:
+            self._pages += 1
+            if self._pool is None and not self._closed and self._pages > self.pages_before_pool:
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload([__name__])  # workers start with the parsers imported
-                self._pool = ProcessPoolExecutor(self.processes, mp_context=context, initializer=_ignore_stop_signals,
-                                                 max_tasks_per_child=PAGES_PER_WORKER)
+                # Both ends stay open here while the pool lives: workers replaced later get their copy too.
+                self._lifeline = context.Pipe(duplex=False)
+                self._pool = ProcessPoolExecutor(self.processes, mp_context=context, initializer=_start_worker,
+                                                 initargs=(self._lifeline[0],), max_tasks_per_child=PAGES_PER_WORKER)
             return self._pool
 
     def _discard(self, broken: ProcessPoolExecutor) -> None:
+        lifeline = None
         with self._lock:
             if self._pool is broken:
                 self._pool = None
+                lifeline, self._lifeline = self._lifeline, None
         broken.shutdown(wait=False, cancel_futures=True)
+        _close_both(lifeline)  # any worker still alive in the broken pool exits at its end of file
+
+
+def _close_both(lifeline: tuple[Connection, Connection] | None) -> None:
+    for end in lifeline or ():
+        end.close()
