@@ -108,15 +108,15 @@ class DaemonScheduler:
         # deferred transaction doing that fails at once when a command wrote in between.
         engine = database.engine.execution_options(sqlite_begin="IMMEDIATE")
         self._jobstore = SQLAlchemyJobStore(engine=engine, tablename=JOBSTORE_TABLE)
+        self._stop_requested = threading.Event()
         self._scheduler = BlockingScheduler(
             jobstores={"default": self._jobstore},
-            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            executors={"default": _StopAwareExecutor(self._stop_requested)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": int(self.grace)},
         )
         self._scheduler.add_listener(self._on_event, EVENT_JOB_SUBMITTED | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
         self._scheduler.add_listener(self._on_started, EVENT_SCHEDULER_STARTED)
         self._expected: dict[str, datetime | None] = {}  # each job's next due time as last seen
-        self._stop_requested = threading.Event()
 
     def run(self) -> None:
         """Bring the stored jobs in line with the settings, then run them until stop()."""
@@ -177,6 +177,28 @@ class DaemonScheduler:
                 log.info("job %s: %d runs due since %s coalesced into one", job_id, len(coalesced), _when(first))
         job = self._scheduler.get_job(job_id)
         self._expected[job_id] = job.next_run_time if job else None
+
+
+class _StopAwareExecutor(ThreadPoolExecutor):
+    """One worker; a job handed over after stop() is dropped with a line in the log.
+
+    shutdown() from another thread waits for the scheduler thread's current round, but a round
+    that was already waiting for the job stores' lock still runs after it, and its submit to the
+    closed pool would fail as "cannot schedule new futures after shutdown", logged as an error
+    with a traceback, for a job that must not start anyway.
+    """
+
+    def __init__(self, stopping: threading.Event):
+        super().__init__(max_workers=1)
+        self._stopping = stopping
+
+    def _do_submit_job(self, job, run_times) -> None:
+        try:
+            super()._do_submit_job(job, run_times)
+        except RuntimeError:
+            if not self._stopping.is_set():
+                raise
+            log.info("job %s not started: the daemon is stopping", job.id)
 
 
 def _when(moment: datetime) -> str:

@@ -1,8 +1,9 @@
 """Real daemons in subprocesses (`python -m archiver daemon`) on a loopback web.
 
 One daemon per data dir; SIGTERM in the middle of a slow-drip download; exactly
-one catch-up run after downtime; command-line writers beside a running daemon on
-SQLite and PostgreSQL. Every wait is on a condition with a bounded timeout.
+one catch-up run after downtime; on SQLite and PostgreSQL. Command-line writers
+beside a running daemon: test_concurrent_use.py, which uses the helpers here.
+Every wait is on a condition with a bounded timeout.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def eventually(predicate, timeout: float = WAIT) -> bool:
 
 
 def write_config(path: Path, *, database: str = "", capture: str = "interval 1s", check: str = "off",
-                 stop_timeout: str = "2s", articles: list[str] = ()) -> Path:
+                 stop_timeout: str = "2s", articles: list[str] = (), report: str = "off", more: str = "") -> Path:
+    """A daemon config beside `path`'s articles.txt; `more` is TOML appended as it is (extra tables)."""
     (path.parent / "articles.txt").write_text("".join(f"{url}\n" for url in articles))
     path.write_text(f"""
 [storage]
@@ -54,10 +56,10 @@ articles = ["articles.txt"]
 [schedule]
 capture = "{capture}"
 check = "{check}"
-report = "off"
+report = "{report}"
 jitter = "0s"
 stop_timeout = "{stop_timeout}"
-""")
+{more}""")
     return path
 
 
@@ -199,52 +201,3 @@ def test_runs_missed_while_stopped_become_exactly_one_catch_up_run(tmp_path, dat
     assert runs(database) == [("capture", "ok"), ("capture", "ok")]
     assert "2 run(s) were due while the daemon was stopped" in second.stderr
     assert "coalesced into one catch-up run" in second.stderr
-
-
-@pytest.mark.slow
-def test_command_line_writers_beside_a_running_daemon_lose_nothing(tmp_path, database_url):
-    writers, seconds = 4, 20
-    with LoopbackServer() as site:
-        site.fallback = Reply(headers=HTML, body=reference_page("Any page"))
-        site.routes["/story"] = Reply(headers=HTML, body=article_linking_to([site.url(f"/ref/{n}") for n in range(3)]))
-        config = write_config(tmp_path / "archiver.toml", database=database_url, capture="interval 1s",
-                              check="interval 2s", stop_timeout="20s", articles=[site.url("/story")])
-        daemon = DaemonProcess(config, tmp_path / "archives")
-        outcomes: list[tuple[list[str], int, str]] = []
-        expected: set[str] = set()
-
-        def write(writer: int) -> None:
-            deadline, n = time.monotonic() + seconds, 0
-            while time.monotonic() < deadline:
-                url = site.url(f"/w{writer}/{n}")
-                verb = "add" if n % 2 == 0 else "archive"
-                done = subprocess.run([sys.executable, "-m", "archiver", "--config", str(config), "--data-dir",
-                                       str(tmp_path / "archives"), verb, url], capture_output=True, text=True,
-                                      cwd=tmp_path, env=environment(), timeout=120)
-                outcomes.append(([verb, url], done.returncode, done.stderr))
-                expected.add(url)
-                n += 1
-
-        try:
-            daemon.wait_started()
-            threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(seconds + 150)
-            assert daemon.process.poll() is None, daemon.stderr
-            assert daemon.stop() == 0
-        finally:
-            daemon.kill()
-    failures = [(args, code, err) for args, code, err in outcomes if code != 0 or "locked" in err.lower()]
-    assert not failures, failures[:3]
-    assert len(outcomes) >= writers * 2
-    engine = sqlalchemy.create_engine(database_url)
-    try:
-        with engine.connect() as connection:
-            registered = {row[0] for row in connection.execute(sqlalchemy.text("SELECT url FROM articles"))}
-    finally:
-        engine.dispose()
-    assert expected <= registered  # no lost rows
-    assert "locked" not in daemon.stderr.lower() and "Traceback" not in daemon.stderr
-    assert ("capture", "ok") in runs(database_url) and ("check", "ok") in runs(database_url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import resource
 import socket
 import threading
 import time
@@ -10,12 +11,26 @@ import tracemalloc
 from functools import lru_cache
 from typing import Iterator
 
+import pytest
+
 from archiver.models import Observation
-from tests.loopback import LoopbackServer, RawServer, Reply, read_request_head, reset
+from loopback import LoopbackServer, RawServer, Reply, read_request_head, reset
 
 DRIP_INTERVAL = 0.2
 TOTAL_TIMEOUT = 1.5
 MARGIN = 5.0  # a bound on how late the deadline may act, not a timing benchmark
+# Per case: generous, yet far below what an unbounded drip, header flood or bomb would take.
+# benchmarks/hostile.py measures each case's real peak in a process of its own.
+RSS_GROWTH_BOUND_KB = 100 * 1024
+
+
+@pytest.fixture(autouse=True)
+def bounded_peak_memory() -> Iterator[None]:
+    """Each case may raise this process's peak RSS (a high-water mark) by at most RSS_GROWTH_BOUND_KB."""
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # kB on Linux
+    yield
+    growth = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    assert growth < RSS_GROWTH_BOUND_KB, f"peak RSS grew by {growth // 1024} MiB during this case"
 
 
 def drip_forever(conn: socket.socket, stop: threading.Event, head: bytes, drip: bytes) -> None:
