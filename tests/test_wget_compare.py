@@ -106,9 +106,11 @@ EXPECTED = {
     ("warcinfo fields", "format"): "WARC File Format 1.0 | WARC File Format 1.1",
     ("warcinfo fields", "conformsTo"): "http://bibnum.bnf.fr/WARC/WARC_ISO_28500_version1_latestdraft.pdf | "
                                        "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
-    ("warcinfo fields", "robots"): "wget only",
+    # Both say "robots: classic" (6.2): equal, so not listed. wget keeps its command line; we name the
+    # User-Agent we send (6.2 http-header-user-agent), which is the part of our settings a site sees.
     ("warcinfo fields", "wget-arguments"): "wget only",
     ("warcinfo fields", "hostname"): "archiver only",
+    ("warcinfo fields", "http-header-user-agent"): "archiver only",
 }
 # A chunked response: wget stores the bytes with their chunk framing and digests them as they are;
 # we store the entity-body de-chunked, drop Transfer-Encoding and state its Content-Length
