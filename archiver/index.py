@@ -6,9 +6,11 @@ response, revisit and (non warc-fields) metadata/resource record,
 the format pywb, ReplayWeb.page and WACZ read. The lines are made by cdxj-indexer, the
 tool the tests already validate our WARCs with, so the index and the validator agree.
 
-An index is written to a temporary name and renamed, so a file present is a whole index;
-`index_closed_warcs` builds every one that is missing (after a crash, or for files that
-rotated mid-run), which is why a failure to index is logged and never loses a capture.
+Each file is indexed as the recorder closes it (IndexAsFilesClose, a background thread),
+so a long run's rotated files are found by `lookup` and `replay` at once. An index is
+written to a temporary name and renamed, so a file present is a whole index;
+`index_closed_warcs` builds every one that is missing (after a crash, or one whose
+indexing failed), which is why a failure to index is logged and never loses a capture.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import logging
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -145,3 +148,30 @@ def parse_timestamp(text: str) -> datetime:
         raise ValueError(f"expected an ISO date such as 2026-01-05 or timestamp digits such as 20260105, "
                          f"not {text!r}") from None
     return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+
+
+class IndexAsFilesClose:
+    """Indexes each WARC the moment the recorder closes it, on one background thread.
+
+    A long run rotates through many files: `lookup` and `replay` see each one as soon as
+    it is complete, not when the run ends, and the writers never wait for cdxj-indexer.
+    close() waits for the files handed over so far. A failure is logged; the next
+    index_closed_warcs() (every pipeline runs one at its end and start) tries again.
+    """
+
+    def __init__(self, index_dir: Path):
+        self.index_dir = Path(index_dir)
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="index")
+
+    def __call__(self, warc_path: Path) -> None:
+        self._pool.submit(self._index, Path(warc_path))
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def _index(self, warc_path: Path) -> None:
+        try:
+            write_index(warc_path, self.index_dir)
+        except Exception:  # the catch-all pass retries it
+            log.exception("cannot index %s", warc_path.name)
+

@@ -106,8 +106,11 @@ class WarcRecorder:
 
     def __init__(self, warc_dir: Path, prefix: str = "archiver", max_bytes: int = 1_000_000_000, *,
                  software: str = "archiver/0.1", operator_info: dict | None = None,
-                 clock: Callable[[], datetime] | None = None, record_id_factory: Callable[[], str] | None = None):
+                 clock: Callable[[], datetime] | None = None, record_id_factory: Callable[[], str] | None = None,
+                 on_published: Callable[[Path], None] | None = None):
         self.warc_dir = Path(warc_dir)
+        # Told each file's final path once it is closed and renamed (by rotation or close()): the indexer.
+        self._on_published = on_published or (lambda path: None)
         self.warc_dir.mkdir(parents=True, exist_ok=True)
         self.prefix = prefix
         self.max_bytes = max_bytes
@@ -174,11 +177,12 @@ class WarcRecorder:
             if self._file is not None:
                 current, self._file, self._writer = self._file, None, None
                 try:
-                    current.publish()
+                    published = current.publish()
                 except OSError as exc:
                     current.abandon()
                     raise RecordError(f"cannot close WARC file {current.open_path}: {exc.strerror or exc}; "
                                       "it stays .open for recover_open_files") from exc
+                self._on_published(published)
 
     def __enter__(self) -> WarcRecorder:
         return self
@@ -278,11 +282,13 @@ class WarcRecorder:
             if file.tell() >= self.max_bytes:
                 self._file, self._writer = None, None
                 try:
-                    file.publish()
+                    published = file.publish()
                 except OSError as exc:
                     # The records are written; recover_open_files will finish the rename.
                     log.error("cannot close full WARC file %s: %s", file.open_path, exc)
                     file.abandon()
+                else:
+                    self._on_published(published)
             return refs
 
     @staticmethod

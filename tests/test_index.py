@@ -150,3 +150,29 @@ def test_a_warc_that_cannot_be_indexed_is_skipped_logged_and_tried_again(tmp_pat
     monkeypatch.undo()
     assert [p.name for p in archiver.index.index_closed_warcs(tmp_path / "warcs", tmp_path / "indexes")] == [
         "a.warc.gz.cdxj"]
+
+
+def test_each_file_is_indexed_as_it_closes_not_when_the_run_ends(tmp_path):
+    from archiver.index import IndexAsFilesClose, index_path
+    from archiver.record import WarcRecorder
+    from test_record import make_exchange, make_fetch
+
+    index_dir = tmp_path / "indexes"
+    indexer = IndexAsFilesClose(index_dir)
+    published = []
+
+    def on_published(path):
+        published.append(path)
+        indexer(path)
+
+    # Every fetch overfills the 1 kB limit, so each one closes its file: rotation mid-run.
+    recorder = WarcRecorder(tmp_path / "warcs", "t", 1_000, on_published=on_published)
+    for n in range(3):
+        recorder.write_fetch(make_fetch(make_exchange(url=f"http://example.test/{n}", data=b"x" * 2_000)))
+        assert len(published) == n + 1 and published[-1].exists()  # told at once, the file already renamed
+    indexer.close()  # waits for the background indexing handed over so far; the recorder is still open
+    for n, path in enumerate(published):
+        [entry] = read_index(index_path(index_dir, path.name))
+        assert entry.url == f"http://example.test/{n}" and entry.filename == path.name
+    recorder.close()
+    assert len(published) == 3  # nothing was left open to publish

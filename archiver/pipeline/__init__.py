@@ -11,7 +11,7 @@ import logging
 from contextlib import contextmanager
 
 from archiver.fetch import Fetcher
-from archiver.index import index_closed_warcs, index_dir_of
+from archiver.index import IndexAsFilesClose, index_closed_warcs, index_dir_of
 from archiver.pipeline.capture import Capturer, UrlOutcome
 from archiver.pipeline.extraction import PageExtractor
 from archiver.pipeline.cycle import ArticleSummary, CheckSummary, Clock, Pipeline, article_from_cli, utc_now
@@ -47,8 +47,9 @@ def open_pipeline(settings, *, clock: Clock = utc_now, on_progress=None, **pipel
     index_closed_warcs(warc_dir, index_dir)  # recovered files, and any a crash left unindexed
     with open_store(settings) as store:
         fetcher = Fetcher(settings.fetch)
+        indexer = IndexAsFilesClose(index_dir)
         recorder = WarcRecorder(warc_dir, settings.storage.warc_prefix, settings.storage.warc_max_bytes,
-                                operator_info=warcinfo_fields(settings.fetch))
+                                operator_info=warcinfo_fields(settings.fetch), on_published=indexer)
         extractor = PageExtractor(settings.fetch.extract_processes)
         try:
             yield Pipeline(settings, store, fetcher, recorder, clock=clock, on_progress=on_progress,
@@ -59,7 +60,8 @@ def open_pipeline(settings, *, clock: Clock = utc_now, on_progress=None, **pipel
             finally:
                 extractor.close()
                 fetcher.close()
-                index_closed_warcs(warc_dir, index_dir)  # the files closed by rotation and by close()
+                indexer.close()  # the files closed by rotation and by close() are indexed by now
+                index_closed_warcs(warc_dir, index_dir)  # any of them that failed, tried once more
 
 
 def warcinfo_fields(fetch_settings) -> dict[str, str]:
