@@ -68,6 +68,10 @@ def test_the_compose_file_parses_and_uses_the_same_image_and_volumes():
     assert services["postgres"]["image"].startswith("postgres:")
     assert "postgres" in daemons["archiver-postgres"]["depends_on"]
     assert {"archives", "pgdata"} <= set(compose["volumes"])
+    replay = services["replay"]
+    assert replay["image"] == "archiver:latest" and replay["command"][:2] == ["archiver", "replay"]
+    assert {volume.split(":")[1] for volume in replay["volumes"]} == {"/config", "/archives"}
+    assert all(port.startswith("127.0.0.1:") for port in replay["ports"])  # everything archived: host loopback only
 
 
 def test_the_systemd_unit_runs_the_daemon_and_waits_for_a_clean_stop():
