@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from contextlib import ExitStack, contextmanager
 from datetime import datetime, timedelta, timezone
 
@@ -25,6 +24,7 @@ from archiver.settings import load_settings
 from archiver.store.engine import connect
 from fakeweb import HTML, reference_page
 from loopback import LoopbackServer, Reply
+from waiting import eventually
 from warc_audit import audit_warc
 
 WAIT = 20  # seconds: an upper bound for things that take milliseconds
@@ -138,14 +138,7 @@ def test_status_beside_a_daemon_shows_it_and_the_next_runs(tmp_path, monkeypatch
 
 
 def _eventually(predicate, timeout: float = WAIT) -> bool:
-    """True as soon as `predicate()` is; False after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    idle = threading.Event()  # never set: a bounded pause between polls
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        idle.wait(0.05)
-    return predicate()
+    return eventually(predicate, timeout)
 
 
 def test_a_stop_lets_the_running_fetch_finish_then_starts_no_new_article(tmp_path):

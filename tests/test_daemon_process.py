@@ -17,6 +17,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+import waiting
 import sqlalchemy
 
 from archiver.lock import LOCK_FILE_NAME, read_lock_holder
@@ -29,13 +31,7 @@ WAIT = 30  # seconds: a bound for what normally takes one or two
 
 
 def eventually(predicate, timeout: float = WAIT) -> bool:
-    """True as soon as `predicate()` is; False after `timeout` seconds."""
-    deadline, pause = time.monotonic() + timeout, threading.Event()
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        pause.wait(0.05)
-    return predicate()
+    return waiting.eventually(predicate, timeout)
 
 
 def write_config(path: Path, *, database: str = "", capture: str = "interval 1s", check: str = "off",

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from archiver.pipeline.extraction import PageExtractor, extract_page
 from fakeweb import reference_page
 from test_extract import DATE_IN_TEXT_ONLY
+from waiting import eventually
 
 PAGES = [(reference_page(f"Reference {n}", paragraphs=3 + n % 4), f"http://127.0.0.1/ref/{n}") for n in range(12)]
 
@@ -112,7 +112,4 @@ def test_workers_exit_when_the_capturing_process_is_killed():
         _, stderr = process.communicate(timeout=30)  # returns only once every holder of the pipes is gone
     finally:
         process.kill()
-    deadline = time.monotonic() + 30
-    while any(alive(pid) for pid in workers) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not any(alive(pid) for pid in workers), stderr.decode()[-2000:]
+    assert eventually(lambda: not any(alive(pid) for pid in workers), timeout=30), stderr.decode()[-2000:]

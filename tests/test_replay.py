@@ -32,7 +32,7 @@ from archiver.report import build_report
 from archiver.settings import load_settings
 from fakeweb import serve_fakeweb
 from loopback import LoopbackServer, closed_port
-from test_daemon_process import eventually
+from waiting import eventually
 
 WAIT = 60  # seconds: a bound for pywb to start (it loads its templates and rules first); it takes a few
 COLLECTION = "archive"
