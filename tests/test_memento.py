@@ -211,6 +211,16 @@ def test_lookup_limit_per_run_is_honoured_and_fresh_lookups_wait_for_the_refresh
     assert len(gate.lookups()) == 7, "after refresh_interval the oldest three again, within the limit"
 
 
+def test_lookups_are_api_calls_that_do_not_ask_robots_txt(web, tmp_path):
+    # An archive's robots.txt keeps crawlers out of its replay paths; the TimeGate there is an API.
+    site, gate, urls = web
+    gate.server.routes["/robots.txt"] = Reply(200, headers=(("Content-Type", "text/plain"),),
+                                              body=b"User-agent: *\nDisallow: /\n")
+    cycle(quick(run_settings(tmp_path / "archives", gate.template())), site, T0, archive=True)
+    assert {url for url, _ in gate.lookups()} == {urls[name] for name in ("missing", "late", "unarchived", "third")}
+    assert "/robots.txt" not in [seen.path for seen in gate.server.requests]
+
+
 def test_disabled_means_no_lookup(web, tmp_path):
     site, gate, _ = web
     cycle(quick(run_settings(tmp_path / "archives", gate.template(), enabled=False)), site, T0, archive=True)
