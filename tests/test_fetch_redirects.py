@@ -52,6 +52,29 @@ def test_redirect_back_to_a_visited_url_is_a_loop_at_once(make_fetcher):
     assert len(server.requests) == 2  # /a is not asked for a second time
 
 
+def test_a_cookie_wall_that_sends_the_reader_back_with_a_cookie_is_no_loop(make_fetcher):
+    def article(seen: Seen) -> Reply:
+        if "consent=yes" in dict(seen.headers).get("Cookie", ""):
+            return Reply(200, [("Content-Type", "text/html")], b"<p>the article</p>")
+        return Reply(302, [("Location", "/consent")])
+
+    routes = {"/article": article, "/consent": Reply(302, [("Location", "/article"), ("Set-Cookie", "consent=yes; Path=/")])}
+    with LoopbackServer(routes) as server:
+        fetch = make_fetcher().fetch(server.url("/article"))
+    assert fetch.failure is None and fetch.final.status == 200
+    assert [e.status for e in fetch.exchanges] == [302, 302, 200]
+    assert [seen.path for seen in server.requests] == ["/article", "/consent", "/article"]
+
+
+def test_a_wall_that_keeps_sending_back_with_the_same_cookie_is_a_loop(make_fetcher):
+    routes = {"/article": Reply(302, [("Location", "/consent")]),
+              "/consent": Reply(302, [("Location", "/article"), ("Set-Cookie", "consent=yes; Path=/")])}
+    with LoopbackServer(routes) as server:
+        fetch = make_fetcher().fetch(server.url("/article"))
+    assert fetch.failure is Observation.REDIRECT_LOOP  # the same request (URL and cookies) came round again
+    assert [seen.path for seen in server.requests] == ["/article", "/consent", "/article", "/consent"]
+
+
 def test_more_than_max_redirects_is_a_loop(make_fetcher):
     def next_hop(seen: Seen) -> Reply:
         n = int(seen.path.rsplit("/", 1)[1])

@@ -157,12 +157,15 @@ class Fetcher:
     ) -> None:
         """Append one Exchange per hop until a final response; raise FetchError when the chain fails."""
         cookies = RequestsCookieJar()  # cookies live for one redirect chain: sites set one, then redirect
-        requested: set[str] = set()
+        # A loop is the same request again: the same URL with the same cookies. A consent or
+        # cookie wall (A -> B, which sets a cookie -> A) comes back to A with a cookie, and is no loop.
+        requested: set[tuple[str, str | None]] = set()
         while True:
             request = self._prepare(url, method, extra_headers, cookies)
-            if request.url in requested:
+            state = (request.url, request.headers.get("Cookie"))
+            if state in requested:
                 raise FetchError(Observation.REDIRECT_LOOP.value, f"redirected back to {request.url}")
-            requested.add(request.url)  # type: ignore[arg-type]
+            requested.add(state)  # type: ignore[arg-type]
             key = host_key(request.url)  # type: ignore[arg-type]
             if limits.check_robots:
                 with scope.deadline.paused_while():  # robots.txt has its own deadline
