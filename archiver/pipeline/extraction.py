@@ -127,6 +127,7 @@ class PageExtractor:
                 self._lifeline = context.Pipe(duplex=False)
                 self._pool = ProcessPoolExecutor(self.processes, mp_context=context, initializer=_start_worker,
                                                  initargs=(self._lifeline[0],), max_tasks_per_child=PAGES_PER_WORKER)
+                log.info("extraction moves to %d worker processes after %d pages", self.processes, self.pages_before_pool)
             return self._pool
 
     def _discard(self, broken: ProcessPoolExecutor) -> None:
