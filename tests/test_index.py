@@ -9,10 +9,13 @@ from datetime import datetime, timezone
 import pytest
 
 from archiver.cli import main
-from archiver.index import IndexEntry, find_captures, index_dir_of, nearest, parse_timestamp, read_index
+from archiver.index import (IndexAsFilesClose, IndexEntry, find_captures, index_dir_of, index_path, nearest,
+                            parse_timestamp, read_index)
 from archiver.pipeline import article_from_cli, open_pipeline
+from archiver.record import WarcRecorder
 from archiver.settings import load_settings
 from fakeweb import serve_fakeweb
+from test_record import make_exchange, make_fetch
 from warc_audit import read_record, walk_members
 
 INDEXED = ("response", "revisit")
@@ -153,10 +156,6 @@ def test_a_warc_that_cannot_be_indexed_is_skipped_logged_and_tried_again(tmp_pat
 
 
 def test_each_file_is_indexed_as_it_closes_not_when_the_run_ends(tmp_path):
-    from archiver.index import IndexAsFilesClose, index_path
-    from archiver.record import WarcRecorder
-    from test_record import make_exchange, make_fetch
-
     index_dir = tmp_path / "indexes"
     indexer = IndexAsFilesClose(index_dir)
     published = []
