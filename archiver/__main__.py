@@ -1,3 +1,3 @@
-from archiver.cli import main
+from archiver.cli.commands import main
 
 raise SystemExit(main())

@@ -110,7 +110,7 @@ class SourcesSettings:
 @dataclass(frozen=True)
 class ScheduleSettings:
     # "interval 1h", "cron 0 7 * * *" (minute hour day month weekday, local time) or "off";
-    # parsed by archiver.schedule, which names the key on a bad value.
+    # parsed by archiver.daemon.schedule, which names the key on a bad value.
     capture: str = "interval 1h"
     check: str = "interval 6h"
     report: str = "cron 0 7 * * *"

@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from warc_audit import BIN, VALIDATORS, multi_file_archive, validator_verdicts, walk_members  # noqa: E402
 
-from archiver.cli import main as archiver_main  # noqa: E402
+from archiver.cli.commands import main as archiver_main  # noqa: E402
 from archiver.settings import load_settings  # noqa: E402
 
 TYPE_ORDER = ("warcinfo", "response", "request", "metadata", "revisit", "resource")

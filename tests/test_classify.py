@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from archiver.classify import (
+from archiver.judge.classify import (
     SOFT_404_SIMILARITY,
     SOFT_404_SUPPORTED_SIMILARITY,
     Classification,
@@ -15,7 +15,7 @@ from archiver.classify import (
     classify,
     probe_url_for,
 )
-from archiver.compare import similarity
+from archiver.judge.compare import similarity
 from archiver.models import Body, Exchange, Extracted, Fetch, Observation as O
 
 T0 = datetime(2024, 3, 1, tzinfo=timezone.utc)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.cli import main
+from archiver.cli.commands import main
 from fakeweb import serve_fakeweb, write_run_config
 
 SEED = Path(__file__).resolve().parent / "seeds" / "seed-article.md"

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from archiver.compare import (
+from archiver.judge.compare import (
     TextComparison,
     compare_texts,
     cosine,

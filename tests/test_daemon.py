@@ -14,12 +14,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from archiver.cli import main
+from archiver.cli.commands import main
 from archiver.daemon import JOBS, Daemon, JobContext
 from archiver.errors import ConfigError, RecordError
-from archiver.lock import LOCK_FILE_NAME, DaemonLock, LockHeld, read_lock_holder
+from archiver.daemon.lock import LOCK_FILE_NAME, DaemonLock, LockHeld, read_lock_holder
 from archiver.pipeline import open_store
-from archiver.schedule import DaemonScheduler, parse_trigger, scheduled_runs
+from archiver.daemon.schedule import DaemonScheduler, parse_trigger, scheduled_runs
 from archiver.settings import load_settings
 from archiver.store.engine import connect
 from fakeweb import HTML, reference_page
@@ -230,7 +230,7 @@ def test_a_job_due_as_the_scheduler_stops_is_dropped_not_an_error(tmp_path):
     settings = daemon_settings(tmp_path, capture="interval 1h", check="off", report="off")
     database = connect(settings.storage.database_url)
     ran, lines = [], _Lines()
-    loggers = [logging.getLogger("apscheduler"), logging.getLogger("archiver.schedule")]
+    loggers = [logging.getLogger("apscheduler"), logging.getLogger("archiver.daemon.schedule")]
     levels = [logger.level for logger in loggers]
     for logger in loggers:
         logger.addHandler(lines)

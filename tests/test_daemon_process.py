@@ -21,8 +21,8 @@ import pytest
 import waiting
 import sqlalchemy
 
-from archiver.lock import LOCK_FILE_NAME, read_lock_holder
-from archiver.schedule import scheduled_runs
+from archiver.daemon.lock import LOCK_FILE_NAME, read_lock_holder
+from archiver.daemon.schedule import scheduled_runs
 from fakeweb import HTML, reference_page
 from loopback import LoopbackServer, RawServer, Reply, read_request_head
 from warc_audit import audit_warc

@@ -9,11 +9,11 @@ import pytest
 
 from archiver.daemon.jobs import JobContext, capture
 from archiver.pipeline import source_fetch_settings
-from archiver.feeds import parse_feed, parse_sitemap, read_remote_feed, read_remote_sitemap
+from archiver.sources.feeds import parse_feed, parse_sitemap, read_remote_feed, read_remote_sitemap
 from archiver.fetch import Fetcher
 from archiver.pipeline import open_store
 from archiver.settings import load_settings
-from archiver.sources import load_configured_sources, load_sources
+from archiver.sources.documents import load_configured_sources, load_sources
 from fakeweb import HTML, reference_page
 from loopback import LoopbackServer, Reply
 

@@ -7,7 +7,7 @@ import zlib
 
 import pytest
 
-from archiver.fetch.decode import BoundedDecoder
+from archiver.fetch.decompress import BoundedDecoder
 
 TEXT = b"The quick brown fox jumps over the lazy dog. " * 2000
 

@@ -17,10 +17,10 @@ from warcio.archiveiterator import ArchiveIterator
 from archiver.errors import GuardRefused, SourceError
 from archiver.extract import extract
 from archiver.fetch.guard import NetworkGuard, refusal_reason
-from archiver.record import WarcRecorder
-from archiver.sources import parse_seed_document
+from archiver.warc.record import WarcRecorder
+from archiver.sources.documents import parse_seed_document
 from archiver.urls import is_supported, normalize_url
-from archiver.warcfile import recover_open_files, sanitized_hostname
+from archiver.warc.files import recover_open_files, sanitized_hostname
 from test_record import make_exchange, make_fetch
 from warc_audit import walk_members
 

@@ -1,4 +1,4 @@
-"""CDXJ indexes of closed WARCs (archiver.index) and `archiver lookup`, over archives the real pipeline wrote."""
+"""CDXJ indexes of closed WARCs (archiver.warc.index) and `archiver lookup`, over archives the real pipeline wrote."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from datetime import datetime, timezone
 
 import pytest
 
-from archiver.cli import main
-from archiver.index import (IndexAsFilesClose, IndexEntry, find_captures, index_dir_of, index_path, nearest,
+from archiver.cli.commands import main
+from archiver.warc.index import (IndexAsFilesClose, IndexEntry, find_captures, index_dir_of, index_path, nearest,
                             parse_timestamp, read_index)
 from archiver.pipeline import article_from_cli, open_pipeline
-from archiver.record import WarcRecorder
+from archiver.warc.record import WarcRecorder
 from archiver.settings import load_settings
 from fakeweb import serve_fakeweb
 from test_record import make_exchange, make_fetch
@@ -137,7 +137,7 @@ def test_lookup_of_an_unknown_url_exits_1_and_a_bad_date_exits_3(archived, capsy
 
 
 def test_a_warc_that_cannot_be_indexed_is_skipped_logged_and_tried_again(tmp_path, caplog, monkeypatch):
-    import archiver.index
+    import archiver.warc.index
 
     (tmp_path / "warcs").mkdir()
     (tmp_path / "warcs" / "a.warc.gz").write_bytes(b"")
@@ -146,12 +146,12 @@ def test_a_warc_that_cannot_be_indexed_is_skipped_logged_and_tried_again(tmp_pat
         open(output, "w").write("half an index")
         raise OSError("disk trouble")
 
-    monkeypatch.setattr(archiver.index, "write_cdx_index", fail)
-    assert archiver.index.index_closed_warcs(tmp_path / "warcs", tmp_path / "indexes") == []
+    monkeypatch.setattr(archiver.warc.index, "write_cdx_index", fail)
+    assert archiver.warc.index.index_closed_warcs(tmp_path / "warcs", tmp_path / "indexes") == []
     assert list((tmp_path / "indexes").iterdir()) == []  # no partial index under any name
     assert "cannot index a.warc.gz" in caplog.text
     monkeypatch.undo()
-    assert [p.name for p in archiver.index.index_closed_warcs(tmp_path / "warcs", tmp_path / "indexes")] == [
+    assert [p.name for p in archiver.warc.index.index_closed_warcs(tmp_path / "warcs", tmp_path / "indexes")] == [
         "a.warc.gz.cdxj"]
 
 

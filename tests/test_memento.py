@@ -18,11 +18,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from archiver.fetch import Fetcher
-from archiver.memento import (
+from archiver.judge.memento import (
     Memento, article_moment, http_date, nearest_before, parse_http_date, parse_links, read_timegate_answer,
 )
 from archiver.pipeline import article_from_cli, open_pipeline, open_store
-from archiver.pipeline.public_copies import find_public_copies
+from archiver.pipeline.memento_lookups import find_public_copies
 from archiver.report import build_report, formatter_for
 from archiver.settings import load_settings
 from archiver.store.public_copies import LOOKUP, PublicCopyRow

@@ -1,4 +1,4 @@
-"""archiver.record: WARC/1.1 writing, checked by warcio, gzip, cdxj-indexer and our own audit."""
+"""archiver.warc.record: WARC/1.1 writing, checked by warcio, gzip, cdxj-indexer and our own audit."""
 
 from __future__ import annotations
 
@@ -21,8 +21,8 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archiver.errors import RecordError
 from archiver.models import Body, Exchange, Fetch
-from archiver.record import WarcRecorder, recover_open_files
-from archiver.warcfile import OpenWarcFile, sanitized_hostname
+from archiver.warc.record import WarcRecorder, recover_open_files
+from archiver.warc.files import OpenWarcFile, sanitized_hostname
 from warc_audit import audit_warc, check_ref, read_record
 
 T0 = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=timezone.utc)
@@ -278,7 +278,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from archiver.errors import RecordError
 from archiver.models import Body, Exchange, Fetch
-from archiver.record import WarcRecorder
+from archiver.warc.record import WarcRecorder
 
 def exchange(url, data, spool=1 << 24):
     body = tempfile.SpooledTemporaryFile(max_size=spool)

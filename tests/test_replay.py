@@ -24,10 +24,10 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from archiver.cli import main
-from archiver.index import find_captures, index_dir_of, read_index
+from archiver.cli.commands import main
+from archiver.warc.index import find_captures, index_dir_of, read_index
 from archiver.pipeline import article_from_cli, open_pipeline, open_store, utc_now
-from archiver.replay import check_bind_host, replay_address
+from archiver.warc.replay import check_bind_host, replay_address
 from archiver.report import build_report
 from archiver.settings import load_settings
 from fakeweb import serve_fakeweb

@@ -14,7 +14,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archiver.pipeline import open_store
 from archiver.report import FORMAT_NAMES, build_report, formatter_for, parse_since, replay_url_for
-from archiver.report.diffview import DiffRow, side_by_side
+from archiver.report.formats.diffview import DiffRow, side_by_side
 from report_history import CHECK_TIMES, EXPECTED, HOSTILE_EXPECTED, shared_report_history, validated_report
 
 FAILING = ("dead", "rotten", "drifted")

@@ -6,7 +6,7 @@ from contextlib import ExitStack
 
 import pytest
 
-from archiver.cli import main
+from archiver.cli.commands import main
 from archiver.report import FORMAT_NAMES
 from fakeweb import serve_fakeweb, write_run_config
 from report_history import shared_report_history, validated_report

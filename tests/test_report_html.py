@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.cli import main
+from archiver.cli.commands import main
 from archiver.report.formats.as_html import CONTENT_SECURITY_POLICY
 from report_history import HOSTILE, HOSTILE_TITLE, shared_report_history, validated_report
 

@@ -8,7 +8,7 @@ import pytest
 
 from archiver.errors import SourceError
 from archiver.models import Article
-from archiver.sources import load_sources, markdown_to_text, parse_seed_document, parse_url_list
+from archiver.sources.documents import load_sources, markdown_to_text, parse_seed_document, parse_url_list
 
 SEEDS = Path(__file__).parent / "seeds"
 SHIPPED_EXAMPLE = Path(__file__).resolve().parents[1] / "config" / "seeds" / "seed-article.md"

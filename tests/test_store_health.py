@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy
 from alembic import command
 
-from archiver.compare import text_hash
+from archiver.judge.compare import text_hash
 from archiver.errors import StoreError
 from archiver.models import Article, Capture, ContentChange, Link, Observation, Verdict
 from archiver.store import ObservationRow, Store

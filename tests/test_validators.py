@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from archiver.cli import main
-from archiver.index import index_dir_of
+from archiver.cli.commands import main
+from archiver.warc.index import index_dir_of
 from warc_audit import VALIDATORS, audit_warc, fastwarc_verdicts, multi_file_archive, validator_verdicts, walk_members
 
 BIN = Path(sys.executable).parent

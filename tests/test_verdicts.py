@@ -8,7 +8,7 @@ import pytest
 
 from archiver.models import ContentChange as C, Observation as O, Verdict as V
 from archiver.settings import HealthSettings
-from archiver.verdicts import (
+from archiver.judge.verdicts import (
     COUNTING,
     FAILURES,
     HARD,

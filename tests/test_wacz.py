@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.cli import main
+from archiver.cli.commands import main
 from archiver.pipeline import article_from_cli, open_pipeline, open_store
 from archiver.settings import load_settings
 from fakeweb import HTML, reference_page, serve_fakeweb

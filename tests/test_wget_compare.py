@@ -45,7 +45,7 @@ SERVED = {  # path -> the exact response bytes
 NOT_FOUND = (b"HTTP/1.1 404 Not Found\r\nDate: Tue, 04 Mar 2025 10:00:00 GMT\r\nContent-Type: text/plain\r\n"
              b"Content-Length: 9\r\nConnection: close\r\n\r\nnot found")  # archiver's soft-404 probe gets this
 
-# Two differences were ours to fix (archiver/record.py), so they are not in the table: our metadata
+# Two differences were ours to fix (archiver/warc/record.py), so they are not in the table: our metadata
 # records carried a WARC-Payload-Digest (warcio's default; section 4 gives metadata no payload), and
 # our records did not name their warcinfo (WARC-Warcinfo-ID, 5.16, which wget writes on every record).
 #
@@ -55,7 +55,7 @@ NOT_FOUND = (b"HTTP/1.1 404 Not Found\r\nDate: Tue, 04 Mar 2025 10:00:00 GMT\r\n
 EXPECTED = {
     # Records in each file. wget writes request before response; we write the response first, as
     # Heritrix does: the response is what an index points at, and recover_open_files cuts a response
-    # left without its request (archiver/warcfile.py). No order is required (WARC/1.1 section 5.7:
+    # left without its request (archiver/warc/files.py). No order is required (WARC/1.1 section 5.7:
     # records of one capture event are tied by WARC-Concurrent-To, not by position). The probe is our
     # soft-404 evidence (a random sibling path); MANIFEST.txt, wget_arguments.txt and wget.log are
     # wget's record of its own run, which we keep in archives/logs and in the database instead.

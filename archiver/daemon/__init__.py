@@ -3,7 +3,7 @@
     Daemon(settings).run()  -> exit code (0 after a clean stop); LockHeld when another daemon has the data dir
 
 Modules: service (lock, signals, running jobs, stopping with every WARC closed),
-jobs (what each scheduled job does). The timetable itself is archiver.schedule.
+jobs (what each scheduled job does). The timetable itself is archiver.daemon.schedule.
 """
 
 from archiver.daemon.jobs import JOBS, JobContext

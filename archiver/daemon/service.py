@@ -25,9 +25,9 @@ from typing import Callable, Iterator
 
 from archiver.daemon.jobs import JOBS, JobContext
 from archiver.errors import RecordError, StoreError
-from archiver.lock import LOCK_FILE_NAME, DaemonLock
+from archiver.daemon.lock import LOCK_FILE_NAME, DaemonLock
 from archiver.pipeline import Pipeline, open_store, utc_now
-from archiver.schedule import DaemonScheduler, parse_schedule
+from archiver.daemon.schedule import DaemonScheduler, parse_schedule
 from archiver.settings import Settings
 from archiver.store.engine import connect
 

@@ -8,6 +8,6 @@ The package is the only room that imports trafilatura. Its parts:
 """
 
 from archiver.extract.core import MAX_ELEMENTS, MAX_HTML_BYTES, extract
-from archiver.extract.decode import decode_html
+from archiver.extract.charset import decode_html
 
 __all__ = ["MAX_ELEMENTS", "MAX_HTML_BYTES", "decode_html", "extract"]

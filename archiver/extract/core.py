@@ -12,7 +12,7 @@ import trafilatura
 from lxml import etree
 from trafilatura.xml import xmltotxt
 
-from archiver.extract.decode import decode_html
+from archiver.extract.charset import decode_html
 from archiver.extract.links import body_links
 from archiver.extract.meta import canonical_url, document_base, page_metadata
 from archiver.extract.normalize import normalized_or, squash

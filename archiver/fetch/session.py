@@ -13,7 +13,7 @@ from archiver.fetch.connection import GUARDED_POOL_CLASSES
 from archiver.settings import FetchSettings
 
 ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
-# Only what decode.py can decode: the extraction text must be readable.
+# Only what decompress.py can decode: the extraction text must be readable.
 ACCEPT_ENCODING = "gzip, deflate"
 ACCEPT_LANGUAGE = "en-US,en;q=0.9,*;q=0.5"
 

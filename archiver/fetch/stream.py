@@ -18,7 +18,7 @@ from urllib3.exceptions import ReadTimeoutError
 
 from archiver.errors import RecordError
 from archiver.fetch.deadline import Deadline
-from archiver.fetch.decode import BoundedDecoder
+from archiver.fetch.decompress import BoundedDecoder
 from archiver.models import Body, Headers
 
 CHUNK_SIZE = 64 * 1024

@@ -11,13 +11,13 @@ import logging
 from contextlib import contextmanager
 
 from archiver.fetch import Fetcher
-from archiver.index import IndexAsFilesClose, index_closed_warcs, index_dir_of
+from archiver.warc.index import IndexAsFilesClose, index_closed_warcs, index_dir_of
 from archiver.pipeline.capture import Capturer, UrlOutcome
 from archiver.pipeline.extraction import PageExtractor
 from archiver.pipeline.cycle import ArticleSummary, CheckSummary, Clock, Pipeline, article_from_cli, utc_now
 from archiver.pipeline.timing import STAGES, StageTimes
-from archiver.record import WarcRecorder, recover_open_files
-from archiver.sources import load_configured_sources
+from archiver.warc.record import WarcRecorder, recover_open_files
+from archiver.sources.documents import load_configured_sources
 from archiver.store import Store
 
 __all__ = ["register_configured_sources", "STAGES", "ArticleSummary", "Capturer", "CheckSummary", "Pipeline", "StageTimes", "UrlOutcome",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Callable
 from urllib.parse import urlsplit
 
-from archiver.classify import Classification, Probe, classify, probe_url_for
+from archiver.judge.classify import Classification, Probe, classify, probe_url_for
 from archiver.fetch.retry import retry_delay
 from archiver.models import Capture, Extracted, Fetch, Observation, RecordRef
 from archiver.pipeline.extraction import ExtractedPage, PageExtractor

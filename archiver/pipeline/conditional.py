@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from archiver.classify import Classification, classify
+from archiver.judge.classify import Classification, classify
 from archiver.models import Capture, Fetch, Observation, RecordRef
 
 NOT_MODIFIED = 304

@@ -14,13 +14,13 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Iterator, Mapping, TypeVar
 
-from archiver.classify import Classification
+from archiver.judge.classify import Classification
 from archiver.errors import RecordError
 from archiver.models import Article, Capture, Extracted, Observation
 from archiver.pipeline.capture import Capturer, StopRequested, UrlOutcome, unfetched_capture
 from archiver.pipeline.extraction import PageExtractor
-from archiver.pipeline.health import Checked, previous_captures, record_check
-from archiver.pipeline.public_copies import find_public_copies
+from archiver.pipeline.check_results import Checked, previous_captures, record_check
+from archiver.pipeline.memento_lookups import find_public_copies
 from archiver.pipeline.summary import ArticleSummary, CheckSummary, RunScope
 from archiver.pipeline.timing import StageTimes, stage_timer
 from archiver.urls import normalize_url
@@ -109,7 +109,7 @@ class Pipeline:
         return checks
 
     def _find_public_copies(self):
-        """Public archives' copies of failing references (pipeline/public_copies.py): counts for the run."""
+        """Public archives' copies of failing references (pipeline/memento_lookups.py): counts for the run."""
         return find_public_copies(self.store, self.capturer.fetcher, self.settings.memento, self.clock, self.should_stop)
 
     # -- articles ----------------------------------------------------------------------------

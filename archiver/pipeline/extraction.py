@@ -31,7 +31,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 
-from archiver.compare import text_signature
+from archiver.judge.compare import text_signature
 from archiver.extract import extract
 from archiver.models import Extracted
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from archiver.models import Observation
 from archiver.pipeline.capture import UrlOutcome
-from archiver.pipeline.health import Checked
+from archiver.pipeline.check_results import Checked
 
 log = logging.getLogger("archiver.pipeline")
 

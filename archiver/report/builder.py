@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from archiver.compare import unified_diff
+from archiver.judge.compare import unified_diff
 from archiver.models import Capture
 from archiver.report.model import (
     DEFAULT_FAIL_ON, UNCHECKED, ArchivedCopy, ArticleReport, CaptureRef, LinkReport, PublicCopy, ReportData,

@@ -14,7 +14,7 @@ from sqlalchemy import exists, func, select
 from archiver.models import Capture
 from archiver.store.captures import _capture_from_row
 from archiver.store.engine import Database
-from archiver.store.health import _IN_CHUNK, ObservationRow, _observation_from_row
+from archiver.store.observations import _IN_CHUNK, ObservationRow, _observation_from_row
 from archiver.store.schema import articles, captures, links, observations, runs
 
 REPORT_ARTICLE_COLUMNS = (

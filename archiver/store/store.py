@@ -5,7 +5,7 @@ from __future__ import annotations
 from archiver.store.articles import ArticleQueries
 from archiver.store.captures import CaptureQueries
 from archiver.store.engine import Database, connect
-from archiver.store.health import HealthQueries
+from archiver.store.observations import HealthQueries
 from archiver.store.migrate import current_revision, upgrade_to_head
 from archiver.store.public_copies import PublicCopyQueries
 from archiver.store.reports import ReportQueries

@@ -11,8 +11,8 @@ from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from archiver.report.chart import verdict_chart
-from archiver.report.diffview import side_by_side
+from archiver.report.formats.chart import verdict_chart
+from archiver.report.formats.diffview import side_by_side
 from archiver.report.formats.common import change_text, day, is_web_url, percent, short_time
 from archiver.report.model import CHANGE_KINDS, CHANGE_TITLES, ReportData
 

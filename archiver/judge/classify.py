@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-from archiver.compare import normalize_text, similarity
+from archiver.judge.compare import normalize_text, similarity
 from archiver.models import Extracted, Fetch, Observation
 from archiver.urls import is_root, normalize_url, registered_domain
 

@@ -10,7 +10,7 @@ A seed document is a saved copy of an article that names where it came from
     <https://example.com/the-article>
 
 Feeds and sitemaps are read from files here (recognised by their root element)
-and from URLs by `load_configured_sources`, through the Fetcher (archiver.feeds).
+and from URLs by `load_configured_sources`, through the Fetcher (archiver.sources.feeds).
 
 Every problem is collected as a SourceError naming the file (and line, for URL
 lists); one bad input never stops the others from loading.
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from archiver.errors import SourceError
-from archiver.feeds import parse_feed, parse_sitemap, read_remote_feed, read_remote_sitemap
+from archiver.sources.feeds import parse_feed, parse_sitemap, read_remote_feed, read_remote_sitemap
 from archiver.models import Article
 from archiver.urls import is_supported, normalize_url
 

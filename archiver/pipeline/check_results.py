@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from archiver.compare import TextComparison, compare_texts, unified_diff
+from archiver.judge.compare import TextComparison, compare_texts, unified_diff
 from archiver.models import ContentChange, Observation
 from archiver.store import ObservationRow
-from archiver.verdicts import CheckResult, Judgement, judge, next_check_at
+from archiver.judge.verdicts import CheckResult, Judgement, judge, next_check_at
 
 from archiver.pipeline.capture import UrlOutcome
 from archiver.pipeline.conditional import PreviousCapture

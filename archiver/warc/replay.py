@@ -6,7 +6,7 @@ reads our WARCs (`warcs/`) through the CDXJ indexes we already keep (`indexes/`,
 cdxj-indexer, the format pywb reads as is), so `lookup`, WACZ exports and replay agree.
 Indexes written while replay runs are picked up on the next request.
 
-pywb runs in a child process (`python -m archiver.replay OPTIONS`): it needs gevent's
+pywb runs in a child process (`python -m archiver.warc.replay OPTIONS`): it needs gevent's
 monkey-patching before socket, ssl and threading are first imported, and the CLI process
 imported them long before. The parent binds the port (so a taken port is an error at once),
 hands the socket to the child, prints the URL when the child says it serves, and on SIGTERM or
@@ -125,7 +125,7 @@ def run_replay(address: ReplayAddress, config: dict, *, access_log: bool, on_rea
                        "access_log": access_log}
             env = {key: value for key, value in os.environ.items() if key != "PYWB_CONFIG_FILE"}  # it would win
             # cwd: pywb looks for templates/ and static/ overrides in its working directory; an empty one has none.
-            child = subprocess.Popen([sys.executable, "-m", "archiver.replay", json.dumps(options)], cwd=workdir,
+            child = subprocess.Popen([sys.executable, "-m", "archiver.warc.replay", json.dumps(options)], cwd=workdir,
                                      env=env, pass_fds=(listener.fileno(), ready_write))
             try:
                 signals.attach(child)

@@ -30,7 +30,7 @@ from archiver.errors import ConfigError
 from archiver.settings import ScheduleSettings, parse_duration
 from archiver.store.engine import connect
 
-log = logging.getLogger("archiver.schedule")
+log = logging.getLogger("archiver.daemon.schedule")
 
 JOB_IDS = ("capture", "check", "report")
 JOBSTORE_TABLE = "apscheduler_jobs"

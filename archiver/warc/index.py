@@ -27,7 +27,7 @@ from pathlib import Path
 import surt
 from cdxj_indexer.main import write_cdx_index
 
-from archiver.warcfile import WARC_SUFFIX
+from archiver.warc.files import WARC_SUFFIX
 
 __all__ = ["IndexEntry", "find_captures", "index_closed_warcs", "index_dir_of", "index_path", "nearest",
            "parse_timestamp", "read_index", "url_key", "write_index"]

@@ -17,18 +17,18 @@ from rich.console import Console
 from archiver import __version__
 from archiver.daemon import Daemon
 from archiver.errors import ArchiverError, ConfigError, RecordError, SourceError
-from archiver.index import find_captures, index_closed_warcs, index_dir_of, nearest, parse_timestamp
-from archiver.lock import LockHeld
+from archiver.warc.index import find_captures, index_closed_warcs, index_dir_of, nearest, parse_timestamp
+from archiver.daemon.lock import LockHeld
 from archiver.logs import configure_logging
 from archiver.pipeline import (ArticleSummary, article_from_cli, open_pipeline, open_store,
                                register_configured_sources, utc_now)
 from archiver.report import DEFAULT_FAIL_ON, FORMAT_NAMES, VERDICT_ORDER, build_report, formatter_for, parse_since
 from archiver.report import write_atomically, write_cycle_reports
-from archiver.replay import PYWB_MISSING, check_bind_host, pywb_config, pywb_installed, replay_address, run_replay
+from archiver.warc.replay import PYWB_MISSING, check_bind_host, pywb_config, pywb_installed, replay_address, run_replay
 from archiver.settings import Settings, load_settings
-from archiver.terminal import print_articles, print_check, print_daemon, print_summaries, progress_callback
-from archiver.sources import load_sources
-from archiver.wacz import export_wacz
+from archiver.cli.terminal import print_articles, print_check, print_daemon, print_summaries, progress_callback
+from archiver.sources.documents import load_sources
+from archiver.warc.wacz import export_wacz
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGED, EXIT_USAGE, EXIT_STORAGE = 0, 1, 2, 3, 4
 DEFAULT_CONFIG = Path("config/archiver.toml")

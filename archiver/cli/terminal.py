@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from archiver.lock import LOCK_FILE_NAME, read_lock_holder
+from archiver.daemon.lock import LOCK_FILE_NAME, read_lock_holder
 from archiver.pipeline import ArticleSummary, CheckSummary
-from archiver.schedule import JOB_IDS, scheduled_runs
+from archiver.daemon.schedule import JOB_IDS, scheduled_runs
 from archiver.settings import Settings
 
 

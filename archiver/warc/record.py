@@ -4,7 +4,7 @@ Each exchange of a Fetch becomes a `response` record followed by its `request`
 record (WARC-Concurrent-To the response), one gzip member each, in files that
 rotate at `max_bytes`. A RecordRef is returned only after its bytes reached the
 OS; `close()` fsyncs and renames `NAME.warc.gz.open` to `NAME.warc.gz` — the
-`.open` file is the same bytes under a temporary name (see archiver.warcfile).
+`.open` file is the same bytes under a temporary name (see archiver.warc.files).
 
 Bodies are streamed from `Body.file`: one pass here to check the payload digest
 and compute the block digest (outside the lock), one pass by warcio to write.
@@ -35,7 +35,7 @@ from warcio.warcwriter import WARCWriter
 
 from archiver.errors import RecordError
 from archiver.models import Exchange, Fetch, Headers, RecordRef
-from archiver.warcfile import OpenWarcFile, create_open_file, recover_open_files, sanitized_hostname
+from archiver.warc.files import OpenWarcFile, create_open_file, recover_open_files, sanitized_hostname
 
 __all__ = ["WarcRecorder", "recover_open_files"]
 

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Callable, Sequence
 from urllib.parse import urlsplit
 
-from archiver.memento import article_moment, http_date, nearest_before, read_timegate_answer
+from archiver.judge.memento import article_moment, http_date, nearest_before, read_timegate_answer
 from archiver.settings import MementoSettings, TimeGate
 from archiver.store.public_copies import LOOKUP, SUBMIT, CitingArticle, PublicCopyRow
 

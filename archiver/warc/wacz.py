@@ -5,7 +5,7 @@
                              copied, never re-encoded): the warcinfo, each selected response or
                              revisit, the revisited response, and the request and metadata
                              records concurrent to them
-    indexes/index.cdxj       one sorted CDXJ index over those files (archiver.index)
+    indexes/index.cdxj       one sorted CDXJ index over those files (archiver.warc.index)
     pages/pages.jsonl        a header line, then one line per capture of an article page:
                              url, ts, title and the extracted main text
     datapackage.json         every file above with its size and sha256
@@ -28,9 +28,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from archiver import __version__
-from archiver.index import write_index
+from archiver.warc.index import write_index
 from archiver.models import Capture
-from archiver.warcfile import WARC_SUFFIX, complete_members
+from archiver.warc.files import WARC_SUFFIX, complete_members
 
 __all__ = ["ExportSummary", "WACZ_VERSION", "export_wacz"]
 

@@ -1,0 +1,5 @@
+import sys
+
+from archiver.cli.commands import main
+
+sys.exit(main())
