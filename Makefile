@@ -24,7 +24,7 @@ test: venv chromium wget
 chromium:
 	command -v chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
 
-# GNU Wget, for tests/test_wget_compare.py and the benchmark's wget column.
+# GNU Wget, for tests/warc/test_wget_compare.py and the benchmark's wget column.
 wget:
 	command -v wget || (apt-get update && apt-get install -y --no-install-recommends wget)
 

@@ -21,7 +21,7 @@ from warcio.archiveiterator import ArchiveIterator  # noqa: E402
 
 from archiver.pipeline import article_from_cli, open_pipeline, open_store  # noqa: E402
 from archiver.settings import load_settings  # noqa: E402
-from fakeweb import serve_fakeweb  # noqa: E402
+from support.fakeweb import serve_fakeweb  # noqa: E402
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/hostile.py [--cases "never answers,gzip bomb page"]
                                            [--total-timeout 10s] [--read-timeout 5s] [--retries 2]
 
-The cases are the hostile web of tests/test_hostile_run.py (serve_hostile_web):
+The cases are the hostile web of tests/pipeline/test_hostile_run.py (serve_hostile_web):
 raw-socket servers that never answer, drip, reset, lie about lengths and chunks,
 send a megabyte of headers or an invalid status line, and HTTP pages that are
 gzip bombs (as a page and as a redirect's body), endless redirect chains, binary
@@ -76,7 +76,7 @@ def child(url: str, data_dir: Path, total_timeout: str, read_timeout: str, retri
 
 def measure(case: str, args: argparse.Namespace, data_dir: Path) -> dict:
     """Serve `case`, capture it in a child process, return the child's JSON (or the failure)."""
-    from test_hostile_run import serve_hostile_web  # here, not in the child: it would count its imports
+    from support.hostile_web import serve_hostile_web  # here, not in the child: it would count its imports
 
     with ExitStack() as stack:
         url = serve_hostile_web(stack, [case])[case]
@@ -108,7 +108,7 @@ def print_table(rows: list[list[str]]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", help="comma-separated case names (default: all, as listed in "
-                                        "tests/test_hostile_run.py HOSTILE_CASES)")
+                                        "tests/pipeline/test_hostile_run.py HOSTILE_CASES)")
     parser.add_argument("--total-timeout", default="10s", help="fetch.total_timeout (default 10s)")
     parser.add_argument("--read-timeout", default="5s", help="fetch.read_timeout (default 5s)")
     parser.add_argument("--retries", type=int, default=2, help="fetch.retries (default 2, the product default)")
@@ -119,7 +119,7 @@ def main() -> None:
         url, data_dir, total, read, retries = args.child
         child(url, Path(data_dir), total, read, int(retries))
         return
-    from test_hostile_run import HOSTILE_CASES
+    from support.hostile_web import HOSTILE_CASES
 
     cases = [name.strip() for name in args.cases.split(",")] if args.cases else list(HOSTILE_CASES)
     unknown = [name for name in cases if name not in HOSTILE_CASES]

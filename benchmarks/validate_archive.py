@@ -3,12 +3,12 @@
     .venv/bin/python benchmarks/validate_archive.py                     # build a sample archive, then validate it
     .venv/bin/python benchmarks/validate_archive.py --data-dir archives # validate an existing data dir
 
-Without --data-dir it archives the loopback fakeweb article of tests/fakeweb.py three times with WARCs
+Without --data-dir it archives the loopback fakeweb article of tests/support/fakeweb.py three times with WARCs
 rotating every 6 kB (below the 1MB floor users get, so that each run spans several files): the first run
 writes responses and outlink metadata records, the later ones revisit records. Each closed WARC then goes
 through gzip -t, warcio check, fastwarc check --verify-payloads and cdxj-indexer, and a WACZ export of the
 whole data dir through `wacz validate`. fastwarc's PAYLOAD_FAIL on revisit records is expected and
-counted (see FASTWARC_EXPECTED in tests/warc_audit.py); any other failure is a FAIL. Exit 1 on any FAIL.
+counted (see FASTWARC_EXPECTED in tests/support/warc_audit.py); any other failure is a FAIL. Exit 1 on any FAIL.
 """
 
 from __future__ import annotations
@@ -21,10 +21,9 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from warc_audit import BIN, VALIDATORS, multi_file_archive, validator_verdicts, walk_members  # noqa: E402
-
 from archiver.cli.commands import main as archiver_main  # noqa: E402
 from archiver.settings import load_settings  # noqa: E402
+from support.warc_audit import BIN, VALIDATORS, multi_file_archive, validator_verdicts, walk_members  # noqa: E402
 
 TYPE_ORDER = ("warcinfo", "response", "request", "metadata", "revisit", "resource")
 

@@ -1,19 +1,32 @@
-"""The rooms of DESIGN.md, enforced by parsing imports: each third-party library lives in one room."""
+"""The rooms of DESIGN.md, enforced by parsing imports.
+
+Each third-party library lives in one room; judge/ does no I/O; SQL is written
+only in store/; models and errors import nothing of ours; nothing imports cli/;
+and no module can be imported first and fail on an import loop.
+"""
 
 import ast
+import json
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "archiver"
 
-# library -> the only modules (paths relative to archiver/, prefix match) allowed to import it
+# library -> the only rooms (paths relative to archiver/, prefix match) allowed to import it
 OWNERS = {
     "requests": ("fetch/",),
     "urllib3": ("fetch/",),
     "warcio": ("warc/",),
+    "cdxj_indexer": ("warc/",),
     "sqlalchemy": ("store/",),
     "alembic": ("store/",),
-    "apscheduler": ("daemon/schedule.py",),
+    "sqlite3": ("store/",),
+    "psycopg": ("store/",),
+    "apscheduler": ("daemon/",),
     "click": ("cli/",),
+    "rich": ("cli/", "report/formats/as_table.py"),
     "trafilatura": ("extract/",),
     "protego": ("fetch/",),
     "jinja2": ("report/",),
@@ -21,8 +34,13 @@ OWNERS = {
     "pywb": ("warc/replay.py",),
     "gevent": ("warc/replay.py",),  # pywb's server; monkey-patches the process that imports it
 }
-PURE = ("models.py", "errors.py", "judge/classify.py", "judge/compare.py", "judge/verdicts.py", "judge/memento.py")
-IO_MODULES = {"socket", "requests", "urllib3", "sqlalchemy", "warcio", "subprocess", "shutil", "tempfile"}
+GROUND_FLOOR = ("models.py", "errors.py", "urls.py", "logs.py", "settings/", "__init__.py", "__main__.py")
+ROOMS = ("sources/", "fetch/", "warc/", "extract/", "judge/", "store/", "report/", "pipeline/", "daemon/", "cli/")
+# What judge/ may import: pure computation from the standard library, and our own vocabulary.
+PURE_STDLIB = {"__future__", "dataclasses", "datetime", "typing", "re", "html", "math", "difflib", "hashlib",
+               "unicodedata", "collections", "enum", "email", "urllib", "itertools", "functools"}
+PURE_OURS = ("archiver.models", "archiver.errors", "archiver.urls", "archiver.settings", "archiver.judge")
+SQL_STATEMENT = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|PRAGMA|ANALYZE|VACUUM)\s", re.IGNORECASE)
 
 
 def _imports(path: Path) -> set[str]:
@@ -40,13 +58,18 @@ def _modules():
     for path in sorted(PACKAGE.rglob("*.py")):
         if "migrations" in path.parts:
             continue
-        yield path.relative_to(PACKAGE).as_posix(), _imports(path)
+        yield path.relative_to(PACKAGE).as_posix(), path
+
+
+def test_every_module_is_on_the_ground_floor_or_in_a_room():
+    loose = [rel for rel, _ in _modules() if not rel.startswith(GROUND_FLOOR + ROOMS)]
+    assert not loose, loose
 
 
 def test_each_library_is_imported_only_in_its_room():
     offenders = []
-    for rel, imports in _modules():
-        for name in imports:
+    for rel, path in _modules():
+        for name in _imports(path):
             top = name.split(".")[0]
             owners = OWNERS.get(top)
             if owners and not rel.startswith(owners):
@@ -55,18 +78,78 @@ def test_each_library_is_imported_only_in_its_room():
 
 
 def test_models_and_errors_import_nothing_of_ours():
-    for rel, imports in _modules():
+    for rel, path in _modules():
         if rel in ("models.py", "errors.py"):
-            assert not [n for n in imports if n.startswith("archiver")], rel
+            assert not [n for n in _imports(path) if n.startswith("archiver")], rel
 
 
-def test_pure_modules_do_no_io():
-    for rel, imports in _modules():
-        if rel in PURE:
-            assert not {n.split(".")[0] for n in imports} & IO_MODULES, rel
+def test_the_ground_floor_imports_no_room():
+    for rel, path in _modules():
+        if rel.startswith(("models.py", "errors.py", "urls.py", "logs.py", "settings/")):
+            rooms = [n for n in _imports(path) if n.startswith("archiver.") and n.split(".")[1] + "/" in ROOMS]
+            assert not rooms, (rel, rooms)
+
+
+def test_judge_does_no_io():
+    offenders = []
+    for rel, path in _modules():
+        if not rel.startswith("judge/"):
+            continue
+        for name in _imports(path):
+            if name.startswith("archiver"):
+                if not name.startswith(PURE_OURS):
+                    offenders.append(f"{rel} imports {name}")
+            elif name.split(".")[0] not in PURE_STDLIB:
+                offenders.append(f"{rel} imports {name}")
+        calls = [node.func.id for node in ast.walk(ast.parse(path.read_text()))
+                 if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)]
+        offenders += [f"{rel} calls {name}()" for name in calls if name in ("open", "print", "input", "exec", "eval")]
+    assert not offenders, offenders
+
+
+def test_sql_is_written_only_in_store():
+    offenders = []
+    for rel, path in _modules():
+        if rel.startswith("store/"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and SQL_STATEMENT.match(node.value):
+                offenders.append(f"{rel}:{node.lineno}: {node.value[:40]!r}")
+    assert not offenders, offenders
 
 
 def test_nothing_imports_cli():
-    for rel, imports in _modules():
+    for rel, path in _modules():
         if not rel.startswith(("cli/", "__main__.py")):
-            assert not [n for n in imports if n.startswith("archiver.cli")], rel
+            assert not [n for n in _imports(path) if n.startswith("archiver.cli")], rel
+
+
+def test_every_module_imports_first_without_a_loop():
+    """Each module imported first in a clean interpreter: a loop hidden by import order fails here."""
+    names = ["archiver." + rel[:-3].replace("/", ".").removesuffix(".__init__").removesuffix("__init__").rstrip(".")
+             for rel, _ in _modules() if not rel.endswith("__main__.py")]
+    script = (
+        "import importlib, json, sys\n"
+        "failures = {}\n"
+        "for name in json.loads(sys.argv[1]):\n"
+        "    for loaded in [m for m in sys.modules if m == 'archiver' or m.startswith('archiver.')]:\n"
+        "        del sys.modules[loaded]\n"
+        "    try:\n"
+        "        importlib.import_module(name)\n"
+        "    except Exception as exc:\n"
+        "        failures[name] = f'{type(exc).__name__}: {exc}'\n"
+        "print(json.dumps(failures))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, json.dumps(sorted(set(names)))],
+                          capture_output=True, text=True, timeout=110, check=True)
+    assert json.loads(done.stdout.splitlines()[-1]) == {}
+
+
+def test_formatters_do_no_io_and_jinja2_lives_in_the_html_formatter_only():
+    modules = {rel: _imports(path) for rel, path in _modules()}
+    assert {rel for rel, imports in modules.items() if "jinja2" in {n.split(".")[0] for n in imports}} == \
+        {"report/formats/as_html.py"}
+    for rel, imports in modules.items():
+        if rel.startswith("report/formats/"):
+            assert not {n.split(".")[0] for n in imports} & {"os", "socket", "sqlalchemy", "subprocess", "tempfile",
+                                                            "shutil", "pathlib", "requests"}, rel

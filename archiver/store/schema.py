@@ -1,7 +1,7 @@
 """The database tables as SQLAlchemy Core objects: the schema at the newest migration.
 
 Migrations (store/migrations/versions) are frozen copies and never import this
-module; tests/test_store.py checks that the two agree on both backends.
+module; tests/store/test_store.py checks that the two agree on both backends.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ OS; `close()` fsyncs and renames `NAME.warc.gz.open` to `NAME.warc.gz` — the
 Bodies are streamed from `Body.file`: one pass here to check the payload digest
 and compute the block digest (outside the lock), one pass by warcio to write.
 
-Where warcio's defaults and WARC/1.1 part, WARC/1.1 wins (tests/test_wget_compare.py
+Where warcio's defaults and WARC/1.1 part, WARC/1.1 wins (tests/warc/test_wget_compare.py
 sets our records beside wget's): metadata records carry no WARC-Payload-Digest (section 4:
 "All 'warcinfo' and 'metadata' records shall not have a payload"; 5.9), revisit records
 say `WARC-Truncated: length` (6.7.2), and every record names its file's warcinfo (5.16).

@@ -1,0 +1,99 @@
+"""Disk full: a run whose WARC hits the file-size limit (EFBIG) stops, says so, and loses nothing.
+
+The child process runs with RLIMIT_FSIZE (and SIGXFSZ ignored, so the write fails with
+EFBIG instead of killing it): it must exit 4 with a clear message, take no new fetches,
+leave its WARC cut back to the last complete record, and mark its run failed. The next
+run, without the limit, continues on the same data dir and succeeds.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+from contextlib import ExitStack
+
+import pytest
+import sqlalchemy
+
+from archiver.pipeline import open_store
+from archiver.store.schema import captures, runs
+from support.crash import archive_process, check_db_points_at_warcs, settings_for
+from support.fakeweb import serve_fakeweb
+from support.loopback import Reply
+from support.warc_audit import audit_warc
+
+EXIT_STORAGE = 4
+LIMIT = 1_500_000  # room for the article, the first references and the database, not for a big body
+# Random bytes: the WARC record is as large as the body. The smaller one fits its spool file
+# (a temporary file) but not the WARC; the larger one fills even the spool file.
+WARC_FULL, SPOOL_FULL = LIMIT - 2_000, 2 * LIMIT
+
+
+def limit_file_size() -> None:
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+
+def run_rows(settings):
+    engine = sqlalchemy.create_engine(settings.storage.database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(sqlalchemy.select(runs.c.id, runs.c.status, runs.c.error).order_by(runs.c.id)).all()
+    finally:
+        engine.dispose()
+
+
+def captured_urls(settings) -> set[str]:
+    engine = sqlalchemy.create_engine(settings.storage.database_url)
+    try:
+        with engine.connect() as connection:
+            return set(connection.execute(
+                sqlalchemy.select(captures.c.requested_url).where(captures.c.warc_file.is_not(None))).scalars())
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("big, message", [(WARC_FULL, "cut back"), (SPOOL_FULL, "cannot spool")], ids=["warc", "spool"])
+def test_file_size_limit_stops_the_run_with_exit_4_and_the_next_run_succeeds(tmp_path, big, message):
+    data_dir = tmp_path / "archives"
+    settings = settings_for(data_dir)
+    warc_dir = settings.storage.warc_dir
+    with ExitStack() as stack:
+        web = serve_fakeweb(stack)
+        big_url = web.refs_b.url("/files/report.pdf")
+        web.refs_b.routes["/files/report.pdf"] = Reply(headers=(("Content-Type", "application/pdf"),),
+                                                       body=b"%PDF-1.4\n" + os.urandom(big))
+        # One worker: references are fetched in body order, so what follows the big one must not be fetched.
+        one_worker = {"ARCHIVER_FETCH_GLOBAL_CONCURRENCY": "1"}
+        process = archive_process(data_dir, web.article_url, tmp_path, one_worker, preexec_fn=limit_file_size, text=True)
+        stdout, stderr = process.communicate(timeout=60)
+        print(f"\nexit {process.returncode}; stderr: {stderr.strip()}")
+        assert process.returncode == EXIT_STORAGE, (stdout, stderr)
+        assert "storage full" in stderr and "File too large" in stderr and message in stderr
+        # stops taking new fetches: the references after the big one (all of refs_c's) were never requested
+        after_big = web.reference_urls[web.reference_urls.index(big_url) + 2:]
+        fetched_after = [seen.path for seen in web.refs_c.requests]
+        assert not fetched_after, f"fetched after the disk filled up: {fetched_after} (of {after_big})"
+
+        [failed_run] = run_rows(settings)
+        assert failed_run.status == "failed" and "RecordError" in failed_run.error, failed_run
+        warcs = sorted(warc_dir.glob("*.warc.gz*"))
+        assert [p.suffix for p in warcs] == [".gz"], warcs  # closed and renamed at exit, no .open left
+        records = audit_warc(warcs[0])
+        assert warcs[0].stat().st_size < LIMIT
+        assert big_url not in {r["uri"] for r in records}  # the cut record is gone, whole
+        assert big_url not in captured_urls(settings)
+        check_db_points_at_warcs(settings)
+
+        process = archive_process(data_dir, web.article_url, tmp_path, text=True)
+        stdout, stderr = process.communicate(timeout=60)
+        assert process.returncode == 0, (stdout, stderr)
+    assert [row.status for row in run_rows(settings)] == ["failed", "ok"]
+    assert big_url in captured_urls(settings)
+    with open_store(settings) as store:
+        assert store.last_run().status == "ok"
+    check_db_points_at_warcs(settings)
+    for path in sorted(warc_dir.glob("*.warc.gz")):
+        audit_warc(path)
+    assert not list(warc_dir.glob("*.open"))
