@@ -22,7 +22,7 @@ from archiver.fetch.failures import SEND_ERRORS, send_failure, total_timeout
 from archiver.fetch.guard import NetworkGuard
 from archiver.fetch.politeness import Politeness
 from archiver.fetch.robots import ROBOTS_MAX_BYTES, ROBOTS_MAX_REDIRECTS, ROBOTS_TOTAL_TIMEOUT
-from archiver.fetch.scheduler import SYSTEM_CLOCK, Clock, HostKey, host_key
+from archiver.fetch.scheduler import SYSTEM_CLOCK, HostKey, MonotonicClock, host_key
 from archiver.fetch.redirects import fetchable_url, method_after_redirect, redirect_target
 from archiver.fetch.session import build_session
 from archiver.fetch.stream import consistent_headers, read_body
@@ -62,7 +62,7 @@ class Fetcher:
         *,
         resolver: Resolver | None = None,
         guard: NetworkGuard | None = None,
-        clock: Clock = SYSTEM_CLOCK,
+        clock: MonotonicClock = SYSTEM_CLOCK,
         on_start: Callable[[HostKey, float], None] | None = None,
     ):
         self.settings = settings

@@ -15,7 +15,7 @@ import threading
 
 from archiver.errors import FetchError
 from archiver.fetch.dial import ConnectionRefused
-from archiver.fetch.scheduler import SYSTEM_CLOCK, Clock, HostKey
+from archiver.fetch.scheduler import SYSTEM_CLOCK, HostKey, MonotonicClock
 from archiver.models import Observation
 
 # Entries are swept when the table grows past this: a long-running daemon meets many dead hosts.
@@ -30,7 +30,7 @@ def is_hard_failure(error: FetchError) -> bool:
 class FailureMemory:
     """Hard failures per host, each kept for `ttl` seconds on `clock`; safe to share between threads."""
 
-    def __init__(self, ttl: float, clock: Clock = SYSTEM_CLOCK):
+    def __init__(self, ttl: float, clock: MonotonicClock = SYSTEM_CLOCK):
         self.ttl = ttl
         self._clock = clock
         self._lock = threading.Lock()

@@ -23,7 +23,7 @@ from archiver.fetch.backoff import retry_after
 from archiver.fetch.deadline import Deadline
 from archiver.fetch.memory import FailureMemory
 from archiver.fetch.robots import RobotsCache, RobotsFetcher, product_token
-from archiver.fetch.scheduler import SYSTEM_CLOCK, Clock, HostKey, HostScheduler
+from archiver.fetch.scheduler import SYSTEM_CLOCK, HostKey, HostScheduler, MonotonicClock
 from archiver.models import Exchange, Observation
 from archiver.settings import FetchSettings
 
@@ -34,7 +34,7 @@ class Politeness:
     def __init__(
         self,
         settings: FetchSettings,
-        clock: Clock = SYSTEM_CLOCK,
+        clock: MonotonicClock = SYSTEM_CLOCK,
         on_start: Callable[[HostKey, float], None] | None = None,
     ):
         self.max_crawl_delay = settings.max_crawl_delay

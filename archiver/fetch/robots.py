@@ -40,7 +40,7 @@ from urllib.parse import urlsplit
 from protego import Protego
 
 from archiver.errors import FetchError
-from archiver.fetch.scheduler import DEFAULT_PORTS, SYSTEM_CLOCK, Clock
+from archiver.fetch.scheduler import DEFAULT_PORTS, SYSTEM_CLOCK, MonotonicClock
 from archiver.models import Fetch, Observation
 
 log = logging.getLogger("archiver.fetch")
@@ -102,7 +102,7 @@ class RobotsRules:
 class RobotsCache:
     """robots.txt rules per origin with a TTL; safe to share between threads."""
 
-    def __init__(self, token: str, ttl: float, unreachable_ttl: float, clock: Clock = SYSTEM_CLOCK):
+    def __init__(self, token: str, ttl: float, unreachable_ttl: float, clock: MonotonicClock = SYSTEM_CLOCK):
         self.token = token
         self.ttl = ttl
         self.unreachable_ttl = unreachable_ttl

@@ -14,7 +14,7 @@ Waiting is a Condition (for a free slot) and a sleep for exactly the time
 left (for the delay), never a polling loop. Only one thread per host waits
 out the delay at a time, so starts are spaced by the delay as they actually
 happen, whatever the thread scheduler does. The clock and sleep are injected
-(Clock) so tests can check the order and spacing of starts on a fake clock.
+(MonotonicClock) so tests can check the order and spacing of starts on a fake clock.
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 _SWEEP_EVERY = 1024  # releases between sweeps of idle hosts, so a daemon's table does not grow forever
 
 
-class Clock(Protocol):
+class MonotonicClock(Protocol):
+    """Seconds on a clock that never goes back (not the time of day), and a sleep on that clock."""
+
     def monotonic(self) -> float: ...
 
     def sleep(self, seconds: float) -> None: ...
@@ -100,7 +102,7 @@ class HostScheduler:
         delay: float,
         *,
         max_backoff: float = 60.0,
-        clock: Clock = SYSTEM_CLOCK,
+        clock: MonotonicClock = SYSTEM_CLOCK,
         on_start: Callable[[HostKey, float], None] | None = None,
     ):
         self.concurrency = max(1, concurrency)

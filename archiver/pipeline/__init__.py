@@ -14,7 +14,7 @@ from archiver.fetch import Fetcher
 from archiver.warc.index import IndexAsFilesClose, index_closed_warcs, index_dir_of
 from archiver.pipeline.capture import Capturer, UrlOutcome
 from archiver.pipeline.extraction import PageExtractor
-from archiver.pipeline.cycle import ArticleSummary, CheckSummary, Clock, Pipeline, article_from_cli, utc_now
+from archiver.pipeline.cycle import ArticleSummary, CheckSummary, Pipeline, WallClock, article_from_cli, utc_now
 from archiver.pipeline.timing import STAGES, StageTimes
 from archiver.warc.record import WarcRecorder, recover_open_files
 from archiver.sources.documents import load_configured_sources
@@ -37,7 +37,7 @@ def open_store(settings):
 
 
 @contextmanager
-def open_pipeline(settings, *, clock: Clock = utc_now, on_progress=None, **pipeline_options):
+def open_pipeline(settings, *, clock: WallClock = utc_now, on_progress=None, **pipeline_options):
     """Store, fetcher and WARC recorder wired into a Pipeline; everything closed (WARCs renamed) on exit."""
     warc_dir = settings.storage.warc_dir
     warc_dir.mkdir(parents=True, exist_ok=True)

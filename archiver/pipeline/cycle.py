@@ -27,7 +27,7 @@ from archiver.urls import normalize_url
 
 log = logging.getLogger("archiver.pipeline")
 
-Clock = Callable[[], datetime]
+WallClock = Callable[[], datetime]  # the time of day: an aware UTC datetime, utc_now unless a test fakes it
 T = TypeVar("T")
 
 
@@ -38,7 +38,7 @@ def utc_now() -> datetime:
 class Pipeline:
     """Composes fetcher, recorder, extractor, classifier and store into capture and check cycles."""
 
-    def __init__(self, settings, store, fetcher, recorder, *, clock: Clock = utc_now, on_progress=None,
+    def __init__(self, settings, store, fetcher, recorder, *, clock: WallClock = utc_now, on_progress=None,
                  sleep: Callable[[float], None] = time.sleep, stage_times: StageTimes | None = None,
                  should_stop: Callable[[], bool] = lambda: False, extractor: PageExtractor | None = None):
         self.settings = settings

@@ -19,12 +19,15 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 from urllib.parse import urlsplit
 
 from archiver.judge.memento import article_moment, http_date, nearest_before, read_timegate_answer
 from archiver.settings import MementoSettings, TimeGate
 from archiver.store.public_copies import LOOKUP, SUBMIT, CitingArticle, PublicCopyRow
+
+if TYPE_CHECKING:
+    from archiver.pipeline.cycle import WallClock  # cycle imports this module
 
 log = logging.getLogger("archiver.pipeline")
 
@@ -32,7 +35,7 @@ LOOKUP_VERDICTS = ("dead", "rotten", "drifted")  # a reader needs another copy o
 SUBMIT_VERDICTS = ("alive",)  # worth a public copy while they still answer
 
 
-def find_public_copies(store, fetcher, settings: MementoSettings, clock: Callable[[], datetime],
+def find_public_copies(store, fetcher, settings: MementoSettings, clock: WallClock,
                        should_stop: Callable[[], bool] = lambda: False) -> Counter:
     """Look up (and submit) what is due now; return run counts such as {"public_copy_found": 2}."""
     counts: Counter = Counter()
@@ -60,7 +63,7 @@ def citation_moment(citing: Sequence[CitingArticle], fallback: datetime) -> date
     return min(moments, default=fallback)
 
 
-def look_up(fetcher, gate: TimeGate, url: str, moment: datetime, clock: Callable[[], datetime]) -> PublicCopyRow:
+def look_up(fetcher, gate: TimeGate, url: str, moment: datetime, clock: WallClock) -> PublicCopyRow:
     """Ask `gate` for `url` as it was at `moment`; the answer as a row to store (status failed on any trouble)."""
     target = gate.url.replace("{url}", url)  # plain replacement: a configured template is no format string
 
@@ -93,7 +96,7 @@ def look_up(fetcher, gate: TimeGate, url: str, moment: datetime, clock: Callable
     return row("found", "", chosen)
 
 
-def submit_new_captures(store, fetcher, settings: MementoSettings, clock: Callable[[], datetime],
+def submit_new_captures(store, fetcher, settings: MementoSettings, clock: WallClock,
                         should_stop: Callable[[], bool] = lambda: False) -> Counter:
     """Send references alive and never submitted (or whose submission failed) to the save endpoint."""
     counts: Counter = Counter()
