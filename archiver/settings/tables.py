@@ -1,0 +1,150 @@
+"""The settings tables: one frozen dataclass per [table] of the config file, each key with its default.
+
+A key's annotation says how its value is parsed; a DURATION, SIZE or TIMEGATES kind in its metadata
+overrides that (archiver.settings.values). The annotations stay text (`from __future__ import annotations`),
+which is what values.parse_value reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from archiver.settings.values import DURATION, SIZE, TIMEGATES, TimeGate, kind
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    data_dir: Path = Path("archives")
+    database: str = ""  # empty: SQLite at <data_dir>/archiver.db; else an SQLAlchemy URL
+    warc_prefix: str = "archiver"
+    warc_max_bytes: int = field(default=1_000_000_000, metadata=kind(SIZE))
+
+    @property
+    def warc_dir(self) -> Path:
+        return self.data_dir / "warcs"
+
+    @property
+    def database_url(self) -> str:
+        return self.database or f"sqlite:///{(self.data_dir / 'archiver.db').as_posix()}"
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    user_agent: str = "archiver/0.1 (+https://github.com/archiver/archiver; web archiving and link checking)"
+    contact_url: str = ""
+    connect_timeout: float = field(default=10.0, metadata=kind(DURATION))
+    read_timeout: float = field(default=30.0, metadata=kind(DURATION))
+    total_timeout: float = field(default=120.0, metadata=kind(DURATION))
+    max_body_bytes: int = field(default=50_000_000, metadata=kind(SIZE))
+    max_extract_bytes: int = field(default=5_000_000, metadata=kind(SIZE))
+    extract_processes: int = 2  # 0: extract on the fetch threads (one core between them)
+    max_redirects: int = 10
+    allow_private_networks: bool = False
+    respect_robots: bool = True
+    global_concurrency: int = 16
+    per_host_concurrency: int = 2
+    per_host_delay: float = field(default=1.0, metadata=kind(DURATION))
+    retries: int = 2
+    retry_backoff: float = field(default=1.0, metadata=kind(DURATION))  # first wait; doubles per attempt
+    retry_after_cap: float = field(default=30.0, metadata=kind(DURATION))  # longer Retry-After: give up this check
+    # Politeness (archiver/fetch/politeness.py); each key is explained in config/archiver.toml.
+    robots_ttl: float = field(default=24 * 3600.0, metadata=kind(DURATION))
+    robots_unreachable_ttl: float = field(default=600.0, metadata=kind(DURATION))
+    max_crawl_delay: float = field(default=30.0, metadata=kind(DURATION))
+    robots_ignore_for_articles: bool = False
+    max_backoff_delay: float = field(default=60.0, metadata=kind(DURATION))
+    failure_memory: float = field(default=600.0, metadata=kind(DURATION))
+
+    @property
+    def user_agent_header(self) -> str:
+        if self.contact_url and self.contact_url not in self.user_agent:
+            return f"{self.user_agent} (+{self.contact_url})"
+        return self.user_agent
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    confirm_checks: int = 3
+    confirm_interval: float = field(default=72 * 3600.0, metadata=kind(DURATION))
+    recheck_alive: float = field(default=7 * 86400.0, metadata=kind(DURATION))
+    recheck_failing: float = field(default=3 * 86400.0, metadata=kind(DURATION))
+    # Near-duplicate: 64-bit simhashes within this many bits (Manku et al. use 3 for web pages).
+    minor_simhash_bits: int = 3
+    # Shingle overlap (Jaccard over word 3-grams) at or above which a change is still minor. Measured on a
+    # 557-word article: timestamps, counters, ads and all trivial changes at once score 0.92-1.00; one
+    # paragraph in ten rewritten scores 0.83, which is a real edit a citer should see, hence 0.85.
+    minor_similarity: float = 0.85
+    # Cosine similarity of term vectors below which a page is about something else. A real edit scored
+    # 0.84 and a replacement 0.10 on our fixtures; 0.25 leaves room on both sides.
+    off_topic_similarity: float = 0.25
+    # Word count falling by this share or more means the content was replaced or gutted.
+    off_topic_shrink: float = 0.70
+
+
+@dataclass(frozen=True)
+class SourcesSettings:
+    articles: tuple[str, ...] = ()  # files or folders: URL lists and seed documents
+    feeds: tuple[str, ...] = ()  # RSS/Atom feed URLs (or files)
+    sitemaps: tuple[str, ...] = ()  # XML sitemap or sitemap-index URLs (or files)
+    # Bounds on what one feed or sitemap may cost: bytes after decompression, URLs per sitemap
+    # (the sitemap protocol's own limit is 50,000), and sitemaps read from one index.
+    max_document_bytes: int = field(default=50_000_000, metadata=kind(SIZE))
+    max_sitemap_urls: int = 50_000
+    max_sitemaps: int = 50
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    # "interval 1h", "cron 0 7 * * *" (minute hour day month weekday, local time) or "off";
+    # parsed by archiver.daemon.schedule, which names the key on a bad value.
+    capture: str = "interval 1h"
+    check: str = "interval 6h"
+    report: str = "cron 0 7 * * *"
+    jitter: float = field(default=60.0, metadata=kind(DURATION))  # random delay added to each run
+    # A run that could not start on time (daemon down, previous run still busy) still runs this late;
+    # runs missed while the daemon was down are coalesced into one catch-up run.
+    misfire_grace_time: float = field(default=6 * 3600.0, metadata=kind(DURATION))
+    # On SIGTERM/SIGINT: how long running fetches may take to finish before the daemon cuts them off.
+    stop_timeout: float = field(default=30.0, metadata=kind(DURATION))
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    replay_url: str = "http://localhost:8080/archive/{timestamp}/{url}"
+
+
+@dataclass(frozen=True)
+class MementoSettings:
+    # Off by default so nothing reaches a public archive unasked; config/archiver.toml explains each key.
+    enabled: bool = False
+    timegates: tuple[TimeGate, ...] = field(
+        default=(TimeGate("Internet Archive", "https://web.archive.org/web/{url}"),), metadata=kind(TIMEGATES))
+    lookup_limit_per_run: int = 20
+    refresh_interval: float = field(default=30 * 86400.0, metadata=kind(DURATION))
+    submit_new_captures: bool = False
+    save_endpoint: str = "https://web.archive.org/save/{url}"
+    submit_limit_per_run: int = 10
+
+
+@dataclass(frozen=True)
+class Settings:
+    storage: StorageSettings = StorageSettings()
+    fetch: FetchSettings = FetchSettings()
+    health: HealthSettings = HealthSettings()
+    sources: SourcesSettings = SourcesSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    report: ReportSettings = ReportSettings()
+    memento: MementoSettings = MementoSettings()
+
+
+# Table name -> its dataclass: the tables a config file, ARCHIVER_<TABLE>_<KEY> or an override may name.
+TABLES: dict[str, type] = {
+    "storage": StorageSettings,
+    "fetch": FetchSettings,
+    "health": HealthSettings,
+    "sources": SourcesSettings,
+    "schedule": ScheduleSettings,
+    "report": ReportSettings,
+    "memento": MementoSettings,
+}
