@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import BinaryIO
 
 
-class Observation(str, enum.Enum):
+class Observation(enum.StrEnum):
     """What one check of one URL found (the closed vocabulary of DESIGN.md)."""
 
     OK = "ok"
@@ -36,21 +36,15 @@ class Observation(str, enum.Enum):
     UNSUPPORTED = "unsupported"
     EXCLUDED = "excluded"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class ContentChange(str, enum.Enum):
+class ContentChange(enum.StrEnum):
     UNCHANGED = "unchanged"
     MINOR = "minor"
     DRIFTED = "drifted"
     OFF_TOPIC = "off_topic"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class Verdict(str, enum.Enum):
+class Verdict(enum.StrEnum):
     ALIVE = "alive"
     SUSPECT = "suspect"
     DEAD = "dead"
@@ -58,9 +52,6 @@ class Verdict(str, enum.Enum):
     ROTTEN = "rotten"
     DRIFTED = "drifted"
     UNVERIFIABLE = "unverifiable"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 Headers = tuple[tuple[str, str], ...]
