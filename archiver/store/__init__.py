@@ -5,7 +5,7 @@
     store.close()
 """
 
-from archiver.store.observations import ObservationRow
+from archiver.store.rows import ObservationRow
 from archiver.store.store import Store
 
 __all__ = ["ObservationRow", "Store"]

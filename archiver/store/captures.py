@@ -4,40 +4,15 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Sequence
 
 from sqlalchemy import Connection, func, or_, select
 
 from archiver.errors import StoreError
-from archiver.models import Capture, Observation, Run
+from archiver.models import Capture, Run
 from archiver.store.engine import Database
+from archiver.store.rows import IN_CHUNK, capture_from_row, capture_values
 from archiver.store.schema import captures, runs
-
-INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
-IN_CHUNK = 1000  # values per IN (...) list: far below SQLite's and PostgreSQL's bound-parameter limits
-CAPTURE_FIELDS = (
-    "run_id", "article_id", "url", "requested_url", "hop", "fetched_at", "http_status", "content_type",
-    "warc_file", "warc_offset", "warc_length", "record_id", "payload_digest", "truncated", "text_hash",
-    "text_fingerprint", "failure", "failure_detail", "etag", "last_modified", "refers_to_record_id",
-)
-
-
-def _capture_row(capture: Capture) -> dict[str, Any]:
-    row = {name: getattr(capture, name) for name in CAPTURE_FIELDS}
-    fingerprint = capture.text_fingerprint
-    if fingerprint is not None and not INT64_MIN <= fingerprint <= INT64_MAX:
-        # Folding an unsigned value here would hand back a different number on read.
-        raise ValueError(f"text_fingerprint {fingerprint} is not a signed 64-bit int (see compare.simhash64)")
-    row["failure"] = capture.failure.value if capture.failure is not None else None
-    row["failure_detail"] = capture.failure_detail or ""
-    return row
-
-
-def _capture_from_row(row: Any) -> Capture:
-    values = {name: getattr(row, name) for name in CAPTURE_FIELDS}
-    values["failure"] = Observation(row.failure) if row.failure else None
-    values["failure_detail"] = row.failure_detail or ""
-    return Capture(**values)
 
 
 def final_hops(*conditions):
@@ -56,7 +31,7 @@ class CaptureQueries:
 
     def add_captures(self, new_captures: Sequence[Capture]) -> list[int]:
         """Insert the captures in one transaction; return their ids in the order given."""
-        rows = [_capture_row(capture) for capture in new_captures]
+        rows = [capture_values(capture) for capture in new_captures]
         if not rows:
             return []
         insert = captures.insert().returning(captures.c.id, sort_by_parameter_order=True)
@@ -74,7 +49,7 @@ class CaptureQueries:
             .order_by(captures.c.fetched_at.desc(), captures.c.hop.desc(), captures.c.id.desc())
         )
         with self._db.read("read captures") as connection:
-            return [_capture_from_row(row) for row in connection.execute(query)]
+            return [capture_from_row(row) for row in connection.execute(query)]
 
     def last_complete_captures(self, urls: Sequence[str]) -> dict[str, tuple[Capture, Capture]]:
         """For each of `urls` (requested URLs) that has one: its newest fetch that ended in a complete 2xx
@@ -94,7 +69,7 @@ class CaptureQueries:
                     .subquery()
                 )
                 for row in connection.execute(select(complete).where(complete.c.rank == 1)):
-                    newest[row.requested_url] = _capture_from_row(row)
+                    newest[row.requested_url] = capture_from_row(row)
             referred = self._captures_of_records(connection, [c.refers_to_record_id for c in newest.values()])
         found = {}
         for url, capture in newest.items():
@@ -112,7 +87,7 @@ class CaptureQueries:
             query = (select(captures).where(captures.c.record_id.in_(wanted[start : start + IN_CHUNK]))
                      .order_by(captures.c.id.desc()))
             for row in connection.execute(query):
-                found[row.record_id] = _capture_from_row(row)  # descending ids: the first one wins
+                found[row.record_id] = capture_from_row(row)  # descending ids: the first one wins
         return found
 
     def start_run(self, kind: str, now: datetime) -> int:

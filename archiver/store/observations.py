@@ -2,66 +2,27 @@
 
 from __future__ import annotations
 
-import enum
-from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Sequence
 
 from sqlalchemy import Connection, case, func, literal, or_, select
 
 from archiver.errors import StoreError
 from archiver.models import Capture
 from archiver.store.articles import dialect_insert
-from archiver.store.captures import IN_CHUNK as _IN_CHUNK  # reports.py imports it from here
-from archiver.store.captures import _capture_from_row, final_hops
+from archiver.store.captures import final_hops
 from archiver.store.engine import Database
+from archiver.store.rows import (
+    IN_CHUNK,
+    ObservationRow,
+    capture_from_row,
+    observation_from_row,
+    observation_values,
+    plain,
+)
 from archiver.store.schema import articles, captures, links, observations, runs, texts
 
 UNCHECKED = "unchecked"  # verdict_counts' name for links never judged
-
-
-@dataclass(frozen=True)
-class ObservationRow:
-    """One check of one URL as the database keeps it; `verdict` is the link's verdict after this check."""
-
-    url: str
-    checked_at: datetime
-    observation: str
-    verdict: str
-    detail: str = ""
-    http_status: int | None = None
-    final_url: str | None = None
-    permanent: bool | None = None
-    content_change: str | None = None
-    similarity: float | None = None
-    simhash_distance: int | None = None
-    capture_id: int | None = None
-    baseline_capture_id: int | None = None
-    recovered: bool = False
-    diff: str | None = None
-    run_id: int | None = None
-    id: int | None = None
-
-
-OBSERVATION_FIELDS = tuple(field.name for field in fields(ObservationRow) if field.name != "id")
-
-
-def _plain(value: Any) -> Any:
-    """An enum member as its value (Observation.OK -> "ok"); anything else as it is."""
-    return value.value if isinstance(value, enum.Enum) else value
-
-
-def _observation_values(row: ObservationRow) -> dict[str, Any]:
-    values = {name: _plain(getattr(row, name)) for name in OBSERVATION_FIELDS}
-    values["detail"] = row.detail or ""
-    values["recovered"] = bool(row.recovered)
-    return values
-
-
-def _observation_from_row(row: Any) -> ObservationRow:
-    values = {name: getattr(row, name) for name in OBSERVATION_FIELDS}
-    values["detail"] = row.detail or ""
-    return ObservationRow(id=row.id, **values)
 
 
 class HealthQueries:
@@ -85,7 +46,7 @@ class HealthQueries:
     # -- observations -----------------------------------------------------------------------
 
     def add_observation(self, row: ObservationRow) -> int:
-        values = _observation_values(row)
+        values = observation_values(row)
 
         def work(connection: Connection) -> int:
             return connection.execute(observations.insert().values(values).returning(observations.c.id)).scalar_one()
@@ -103,7 +64,7 @@ class HealthQueries:
             .limit(limit)
         )
         with self._db.read("read observations") as connection:
-            rows = [_observation_from_row(row) for row in connection.execute(query)]
+            rows = [observation_from_row(row) for row in connection.execute(query)]
         rows.reverse()
         return rows
 
@@ -111,7 +72,7 @@ class HealthQueries:
         """The newest check of each URL (of `urls`, or of every URL ever checked)."""
         if urls is not None:
             wanted = list(dict.fromkeys(urls))
-            chunks: list[list[str] | None] = [wanted[i : i + _IN_CHUNK] for i in range(0, len(wanted), _IN_CHUNK)]
+            chunks: list[list[str] | None] = [wanted[i : i + IN_CHUNK] for i in range(0, len(wanted), IN_CHUNK)]
         else:
             chunks = [None]
         latest: dict[str, ObservationRow] = {}
@@ -127,7 +88,7 @@ class HealthQueries:
                 ranked = ranked.subquery()
                 query = select(ranked).where(ranked.c.rank == 1)
                 for row in connection.execute(query):
-                    latest[row.url] = _observation_from_row(row)
+                    latest[row.url] = observation_from_row(row)
         return latest
 
     # -- captures behind observations ----------------------------------------------------------
@@ -148,7 +109,7 @@ class HealthQueries:
         )
         with self._db.read("read captures") as connection:
             row = connection.execute(query).one_or_none()
-        return None if row is None else (row.id, _capture_from_row(row))
+        return None if row is None else (row.id, capture_from_row(row))
 
     def capture_id_for_record(self, record_id: str) -> int | None:
         """The id of the capture of WARC record `record_id` (the first, should it appear twice)."""
@@ -160,7 +121,7 @@ class HealthQueries:
 
     def set_link_health(self, url: str, verdict: str, checked_at: datetime, next_check_at: datetime) -> None:
         """Record a check's verdict on every link to `url`; verdict_since moves only when the verdict changes."""
-        verdict = _plain(verdict)
+        verdict = plain(verdict)
         checked = literal(checked_at, links.c.verdict_since.type)
         since = case(
             (links.c.verdict.is_distinct_from(verdict), checked),
@@ -177,7 +138,7 @@ class HealthQueries:
     def set_article_health(
         self, article_id: int, verdict: str | None, checked_at: datetime, next_check_at: datetime
     ) -> None:
-        values = {"verdict": _plain(verdict), "last_checked_at": checked_at, "next_check_at": next_check_at}
+        values = {"verdict": plain(verdict), "last_checked_at": checked_at, "next_check_at": next_check_at}
 
         def work(connection: Connection) -> None:
             updated = connection.execute(articles.update().where(articles.c.id == article_id).values(values))

@@ -13,8 +13,8 @@ from typing import Sequence
 from sqlalchemy import Connection, and_, or_, select
 
 from archiver.store.articles import dialect_insert
-from archiver.store.captures import IN_CHUNK
 from archiver.store.engine import Database
+from archiver.store.rows import IN_CHUNK
 from archiver.store.schema import articles, links, public_copies
 
 LOOKUP, SUBMIT = "lookup", "submit"

@@ -7,26 +7,19 @@ fills (articles, links, captures, observations, runs); no table exists for them.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Iterator, Sequence
+from typing import Sequence
 
 from sqlalchemy import exists, func, select
 
 from archiver.models import Capture
-from archiver.store.captures import _capture_from_row
 from archiver.store.engine import Database
-from archiver.store.observations import _IN_CHUNK, ObservationRow, _observation_from_row
+from archiver.store.rows import ObservationRow, capture_from_row, in_chunks, observation_from_row
 from archiver.store.schema import articles, captures, links, observations, runs
 
 REPORT_ARTICLE_COLUMNS = (
     "id", "url", "canonical_url", "title", "seed_title", "published", "seed_date", "seed_text",
     "added_at", "last_captured_at", "verdict", "last_checked_at",
 )
-
-
-def _chunks(values: Sequence, size: int = _IN_CHUNK) -> Iterator[list]:
-    unique = list(dict.fromkeys(values))
-    for start in range(0, len(unique), size):
-        yield unique[start : start + size]
 
 
 class ReportQueries:
@@ -45,7 +38,7 @@ class ReportQueries:
         order = (links.c.article_id, links.c.last_seen.desc(), links.c.position, links.c.id)
         found: list[dict] = []
         with self._db.read("read links for a report") as connection:
-            for chunk in _chunks(sorted(article_ids)):  # ascending ids: the chunks come out in article order
+            for chunk in in_chunks(sorted(article_ids)):  # ascending ids: the chunks come out in article order
                 query = select(links).where(links.c.article_id.in_(chunk)).order_by(*order)
                 found.extend(row._asdict() for row in connection.execute(query))
         return found
@@ -54,18 +47,18 @@ class ReportQueries:
         """(id, capture) of every fetch hop that started from each URL, oldest first, keyed by requested URL."""
         by_url: dict[str, list[tuple[int, Capture]]] = {}
         with self._db.read("read captures for a report") as connection:
-            for chunk in _chunks(requested_urls):
+            for chunk in in_chunks(requested_urls):
                 query = (select(captures).where(captures.c.requested_url.in_(chunk))
                          .order_by(captures.c.fetched_at, captures.c.id))
                 for row in connection.execute(query):
-                    by_url.setdefault(row.requested_url, []).append((row.id, _capture_from_row(row)))
+                    by_url.setdefault(row.requested_url, []).append((row.id, capture_from_row(row)))
         return by_url
 
     def latest_observations_before(self, urls: Sequence[str], before: datetime) -> dict[str, ObservationRow]:
         """The newest check of each URL made strictly before `before`: the state a change is measured from."""
         latest: dict[str, ObservationRow] = {}
         with self._db.read("read observations for a report") as connection:
-            for chunk in _chunks(urls):
+            for chunk in in_chunks(urls):
                 newest_first = func.row_number().over(
                     partition_by=observations.c.url,
                     order_by=(observations.c.checked_at.desc(), observations.c.id.desc()),
@@ -73,7 +66,7 @@ class ReportQueries:
                 ranked = (select(observations, newest_first.label("rank"))
                           .where(observations.c.url.in_(chunk), observations.c.checked_at < before).subquery())
                 for row in connection.execute(select(ranked).where(ranked.c.rank == 1)):
-                    latest[row.url] = _observation_from_row(row)
+                    latest[row.url] = observation_from_row(row)
         return latest
 
     def observed_runs(self, limit: int) -> list[dict]:
@@ -92,7 +85,7 @@ class ReportQueries:
         if not run_ids:
             return []
         with self._db.read("read verdicts for a report") as connection:
-            for chunk in _chunks(urls):
+            for chunk in in_chunks(urls):
                 query = select(observations.c.checked_at, observations.c.id, observations.c.run_id,
                                observations.c.url, observations.c.verdict).where(
                     observations.c.url.in_(chunk), observations.c.run_id.in_(list(run_ids)))
