@@ -40,7 +40,8 @@ ROOMS = ("sources/", "fetch/", "warc/", "extract/", "judge/", "store/", "report/
 PURE_STDLIB = {"__future__", "dataclasses", "datetime", "typing", "re", "html", "math", "difflib", "hashlib",
                "unicodedata", "collections", "enum", "email", "urllib", "itertools", "functools"}
 PURE_OURS = ("archiver.models", "archiver.errors", "archiver.urls", "archiver.settings", "archiver.judge")
-SQL_STATEMENT = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|DROP|ALTER|PRAGMA|ANALYZE|VACUUM)\s", re.IGNORECASE)
+SQL_STATEMENT = re.compile(r"^\s*(SELECT\s.+\sFROM|INSERT INTO|UPDATE \w+ SET|DELETE FROM|(CREATE|DROP|ALTER) (TABLE|INDEX|SCHEMA)"
+                           r"|PRAGMA|ANALYZE|VACUUM|BEGIN( IMMEDIATE| DEFERRED| EXCLUSIVE)?$)\b", re.DOTALL)
 
 
 def _imports(path: Path) -> set[str]:
@@ -126,7 +127,7 @@ def test_nothing_imports_cli():
 
 def test_every_module_imports_first_without_a_loop():
     """Each module imported first in a clean interpreter: a loop hidden by import order fails here."""
-    names = ["archiver." + rel[:-3].replace("/", ".").removesuffix(".__init__").removesuffix("__init__").rstrip(".")
+    names = [".".join(("archiver", *Path(rel).with_suffix("").parts)).removesuffix(".__init__")
              for rel, _ in _modules() if not rel.endswith("__main__.py")]
     script = (
         "import importlib, json, sys\n"
@@ -153,3 +154,81 @@ def test_formatters_do_no_io_and_jinja2_lives_in_the_html_formatter_only():
         if rel.startswith("report/formats/"):
             assert not {n.split(".")[0] for n in imports} & {"os", "socket", "sqlalchemy", "subprocess", "tempfile",
                                                             "shutil", "pathlib", "requests"}, rel
+
+
+def test_no_private_name_is_imported_from_another_module():
+    offenders = []
+    for rel, path in _modules():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("archiver"):
+                offenders += [f"{rel} imports {alias.name} from {node.module}" for alias in node.names
+                              if alias.name.startswith("_") and not alias.name.startswith("__")]
+    assert not offenders, offenders
+
+
+def _imported_names(path: Path) -> set[str]:
+    return {f"{node.module}.{alias.name}" for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.ImportFrom) and node.module for alias in node.names}
+
+
+def test_the_terminal_only_prints():
+    """cli/terminal.py is handed what the commands read; it opens no database and reads no lock file."""
+    names = _imported_names(PACKAGE / "cli" / "terminal.py")
+    reaching_out = {name for name in names if name.startswith(("archiver.store", "archiver.warc"))
+                    or name.rsplit(".", 1)[1] in {"open_store", "open_pipeline", "read_lock_holder", "scheduled_runs",
+                                                  "DaemonLock", "load_settings", "connect"}}
+    assert not reaching_out
+    calls = {node.func.id for node in ast.walk(ast.parse((PACKAGE / "cli" / "terminal.py").read_text()))
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)}
+    assert "open" not in calls
+
+
+def test_the_daemon_reaches_the_database_through_the_store():
+    for rel, path in _modules():
+        if rel.startswith("daemon/"):
+            assert not [name for name in _imports(path) if name.startswith(("archiver.store.", "sqlalchemy"))], rel
+
+
+def _module_level_targets(name: str, path: Path, known: set[str]) -> set[str]:
+    """Our modules that importing `name` runs first: each one named, and the packages above it.
+
+    A module's own ancestors are left out: they are already importing when it starts.
+    """
+    ancestors = {".".join(name.split(".")[:i]) for i in range(1, name.count(".") + 1)}
+    targets = set()
+    for node in ast.parse(path.read_text()).body:  # module level: not under TYPE_CHECKING, not in functions
+        if isinstance(node, ast.Import):
+            items = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            items = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        else:
+            continue
+        for item in items:
+            parts = item.split(".")
+            targets |= {".".join(parts[:i]) for i in range(1, len(parts) + 1)} & known
+    return targets - ancestors - {name}
+
+
+def test_no_import_cycle_at_module_level():
+    """report/chart.py -> formats.common -> formats/__init__ -> as_html -> report/chart.py was one: hidden only
+    because report/__init__ imported the formats first."""
+    paths = {".".join(("archiver", *Path(rel).with_suffix("").parts)).removesuffix(".__init__"): path
+             for rel, path in _modules()}
+    graph = {name: _module_level_targets(name, path, set(paths)) for name, path in paths.items()}
+    cycles, state, stack = [], {}, []
+
+    def visit(name: str) -> None:
+        state[name] = "open"
+        stack.append(name)
+        for target in sorted(graph[name]):
+            if state.get(target) == "open":
+                cycles.append(" -> ".join(stack[stack.index(target):] + [target]))
+            elif target not in state:
+                visit(target)
+        stack.pop()
+        state[name] = "done"
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name)
+    assert not cycles, cycles

@@ -15,19 +15,34 @@ import click
 from rich.console import Console
 
 from archiver import __version__
-from archiver.daemon import Daemon
-from archiver.errors import ArchiverError, ConfigError, RecordError, SourceError
-from archiver.warc.index import find_captures, index_closed_warcs, index_dir_of, nearest, parse_timestamp
-from archiver.daemon.lock import LockHeld
-from archiver.logs import configure_logging
-from archiver.pipeline import (ArticleSummary, article_from_cli, open_pipeline, open_store,
-                               register_configured_sources, utc_now)
-from archiver.report import DEFAULT_FAIL_ON, FORMAT_NAMES, VERDICT_ORDER, build_report, formatter_for, parse_since
-from archiver.report import write_atomically, write_cycle_reports
-from archiver.warc.replay import PYWB_MISSING, check_bind_host, pywb_config, pywb_installed, replay_address, run_replay
-from archiver.settings import Settings, load_settings
 from archiver.cli.terminal import print_articles, print_check, print_daemon, print_summaries, progress_callback
+from archiver.daemon import Daemon
+from archiver.daemon.lock import LOCK_FILE_NAME, LockHeld, read_lock_holder
+from archiver.daemon.schedule import scheduled_runs
+from archiver.errors import ArchiverError, ConfigError, RecordError, SourceError
+from archiver.logs import configure_logging
+from archiver.pipeline import (
+    ArticleSummary,
+    article_from_cli,
+    open_pipeline,
+    open_store,
+    register_configured_sources,
+    utc_now,
+)
+from archiver.report import (
+    DEFAULT_FAIL_ON,
+    FORMAT_NAMES,
+    VERDICT_ORDER,
+    build_report,
+    formatter_for,
+    parse_since,
+    write_atomically,
+    write_cycle_reports,
+)
+from archiver.settings import Settings, load_settings
 from archiver.sources.documents import load_sources
+from archiver.warc.index import find_captures, index_closed_warcs, index_dir_of, nearest, parse_timestamp
+from archiver.warc.replay import PYWB_MISSING, check_bind_host, pywb_config, pywb_installed, replay_address, run_replay
 from archiver.warc.wacz import export_wacz
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGED, EXIT_USAGE, EXIT_STORAGE = 0, 1, 2, 3, 4
@@ -224,6 +239,8 @@ def status(ctx: click.Context, require_daemon: bool) -> None:
         rows = store.list_articles()
         last = store.last_run()
         verdicts = store.verdict_counts()
+        due = scheduled_runs(store)
+    holder = read_lock_holder(settings.storage.data_dir / LOCK_FILE_NAME)
     console = _console(ctx)
     print_articles(console, rows, settings.storage.data_dir)
     if last is not None:
@@ -236,7 +253,8 @@ def status(ctx: click.Context, require_daemon: bool) -> None:
             console.print(f"  {kind}: {entry}", soft_wrap=True, markup=False, highlight=False)
     by_verdict = ", ".join(f"{verdict} {count}" for verdict, count in sorted(verdicts.items()))
     console.print(f"links by verdict: {by_verdict or 'no links yet'}", soft_wrap=True)
-    if not print_daemon(console, settings) and require_daemon:
+    print_daemon(console, due, holder)
+    if holder is None and require_daemon:
         ctx.exit(EXIT_ERROR)
 
 

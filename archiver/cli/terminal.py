@@ -1,22 +1,23 @@
 """What the CLI shows on a terminal: progress bars, run summaries, the status listing.
 
 Rich output on a terminal; plain, unwrapped, tab-separated lines when piped, so
-the output greps well. Only the CLI uses this module.
+the output greps well. Only the CLI uses this module, and it only prints: the
+commands read the database and the lock file and hand over what they found.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
-from archiver.daemon.lock import LOCK_FILE_NAME, read_lock_holder
+from archiver.daemon.lock import LockHolder
+from archiver.daemon.schedule import JOB_IDS
 from archiver.pipeline import ArticleSummary, CheckSummary
-from archiver.daemon.schedule import JOB_IDS, scheduled_runs
-from archiver.settings import Settings
 
 
 @contextmanager
@@ -82,11 +83,8 @@ def print_articles(console: Console, rows: list[dict], data_dir: Path) -> None:
             console.print("\t".join(line), soft_wrap=True, markup=False, highlight=False)
 
 
-def print_daemon(console: Console, settings: Settings) -> bool:
-    """The next scheduled runs (from the job store) and the daemon holding the lock; True if one does."""
-    due = scheduled_runs(settings.storage.database_url)
+def print_daemon(console: Console, due: dict[str, datetime | None], holder: LockHolder | None) -> None:
+    """The next scheduled runs (as the job store has them) and the daemon holding the lock, if one does."""
     runs = [f"{job} {due[job]:%Y-%m-%d %H:%M %Z}" for job in JOB_IDS if due.get(job) is not None]
     console.print(f"next runs: {', '.join(runs) or 'none scheduled (no daemon has run here)'}", soft_wrap=True)
-    holder = read_lock_holder(settings.storage.data_dir / LOCK_FILE_NAME)
     console.print(f"daemon: running ({holder.describe()})" if holder else "daemon: not running", soft_wrap=True)
-    return holder is not None

@@ -9,11 +9,16 @@ check at once would double the load on the sites and on the database.
 
 A stored job names a function, not an object, so every job is
 `run_scheduled_job(job_id)`, which hands the id to the daemon that is running.
+Databases written before the package was re-filed name it by its old module,
+`archiver.schedule:run_scheduled_job`: that name still resolves to this module
+(LEGACY_MODULES), and the daemon's first start rewrites each stored job under
+its new name, keeping its due time.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from datetime import datetime, timedelta
 from typing import Callable
@@ -28,9 +33,15 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from archiver.errors import ConfigError
 from archiver.settings import ScheduleSettings, parse_duration
-from archiver.store.engine import connect
+from archiver.store import Store
 
 log = logging.getLogger("archiver.daemon.schedule")
+
+# Where run_scheduled_job lived before, as job stores written then still name it. APScheduler
+# resolves a stored "module:function" with __import__, which finds a module in sys.modules first.
+LEGACY_MODULES = ("archiver.schedule",)
+for _legacy in LEGACY_MODULES:
+    sys.modules.setdefault(_legacy, sys.modules[__name__])
 
 JOB_IDS = ("capture", "check", "report")
 JOBSTORE_TABLE = "apscheduler_jobs"
@@ -97,17 +108,13 @@ def _fire_times(trigger, first: datetime, until: datetime) -> list[datetime]:
 
 
 class DaemonScheduler:
-    """A BlockingScheduler over a SQLAlchemyJobStore in `database`, running `runner(job_id)` on schedule."""
+    """A BlockingScheduler over a SQLAlchemyJobStore in `store`'s database, running `runner(job_id)` on schedule."""
 
-    def __init__(self, settings: ScheduleSettings, database, runner: Callable[[str], None]):
+    def __init__(self, settings: ScheduleSettings, store: Store, runner: Callable[[str], None]):
         self.triggers = parse_schedule(settings)
         self.grace = settings.misfire_grace_time
         self._runner = runner
-        # On SQLite every job store transaction takes the write lock first (see archiver.store.engine):
-        # the store reads, then writes (creating its table, dropping a job it cannot restore), and a
-        # deferred transaction doing that fails at once when a command wrote in between.
-        engine = database.engine.execution_options(sqlite_begin="IMMEDIATE")
-        self._jobstore = SQLAlchemyJobStore(engine=engine, tablename=JOBSTORE_TABLE)
+        self._jobstore = SQLAlchemyJobStore(engine=store.job_store_engine(writing=True), tablename=JOBSTORE_TABLE)
         self._stop_requested = threading.Event()
         self._scheduler = BlockingScheduler(
             jobstores={"default": self._jobstore},
@@ -205,20 +212,15 @@ def _when(moment: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M:%S %Z}"
 
 
-def scheduled_runs(database_url: str) -> dict[str, datetime | None]:
+def scheduled_runs(store: Store) -> dict[str, datetime | None]:
     """Each stored job's next due time, read from the job store table; {} before any daemon made it.
 
     Read only: the table is the daemon's to create.
     """
-    database = connect(database_url)
-    try:
-        with database.read("look for the job store") as connection:
-            if not database.engine.dialect.has_table(connection, JOBSTORE_TABLE):
-                return {}
-        jobstore = SQLAlchemyJobStore(engine=database.engine, tablename=JOBSTORE_TABLE)
-        with database.errors("read the job store"):
-            jobstore.start(BlockingScheduler(), "default")  # finds the table: nothing to create
-            return {job.id: job.next_run_time for job in jobstore.get_all_jobs()}
-    finally:
-        database.dispose()
+    if not store.has_table(JOBSTORE_TABLE):
+        return {}
+    jobstore = SQLAlchemyJobStore(engine=store.job_store_engine(writing=False), tablename=JOBSTORE_TABLE)
+    with store.failures_as_store_errors("read the job store"):
+        jobstore.start(BlockingScheduler(), "default")  # finds the table: nothing to create
+        return {job.id: job.next_run_time for job in jobstore.get_all_jobs()}
 

@@ -24,12 +24,11 @@ from contextlib import contextmanager
 from typing import Callable, Iterator
 
 from archiver.daemon.jobs import JOBS, JobContext
-from archiver.errors import RecordError, StoreError
 from archiver.daemon.lock import LOCK_FILE_NAME, DaemonLock
-from archiver.pipeline import Pipeline, open_store, utc_now
 from archiver.daemon.schedule import DaemonScheduler, parse_schedule
+from archiver.errors import RecordError, StoreError
+from archiver.pipeline import Pipeline, open_store, utc_now
 from archiver.settings import Settings
-from archiver.store.engine import connect
 
 log = logging.getLogger("archiver.daemon")
 
@@ -62,28 +61,22 @@ class Daemon:
         parse_schedule(self.settings.schedule)  # a bad [schedule] stops us before anything else
         if handle_signals:
             self._take_signals()
-        with DaemonLock(self.settings.storage.data_dir / LOCK_FILE_NAME):
-            with open_store(self.settings):
-                pass  # schema at head before the job store adds its table beside ours
-            database = connect(self.settings.storage.database_url)
+        with DaemonLock(self.settings.storage.data_dir / LOCK_FILE_NAME), open_store(self.settings) as store:
+            # The schema is at head (open_store) before the job store adds its table beside ours.
+            scheduler = DaemonScheduler(self.settings.schedule, store, self._run_job)
+            with self._state:
+                self._scheduler = scheduler
+            if self._stopping.is_set():
+                scheduler.stop()
+            log.info("daemon %d started on %s (database %s)", os.getpid(), self.settings.storage.data_dir, store.url)
             try:
-                scheduler = DaemonScheduler(self.settings.schedule, database, self._run_job)
-                with self._state:
-                    self._scheduler = scheduler
-                if self._stopping.is_set():
-                    scheduler.stop()
-                log.info("daemon %d started on %s (database %s)", os.getpid(), self.settings.storage.data_dir,
-                         database.display_url)
-                try:
-                    scheduler.run()
-                except Exception:  # e.g. the job store's database gone: stop as on a signal, then fail
-                    log.exception("the scheduler failed; stopping")
-                    self.stop("scheduler failure")
-                    self._finish_running_jobs(exit_code=1)
-                    raise
-                return self._finish_running_jobs()
-            finally:
-                database.dispose()
+                scheduler.run()
+            except Exception:  # e.g. the job store's database gone: stop as on a signal, then fail
+                log.exception("the scheduler failed; stopping")
+                self.stop("scheduler failure")
+                self._finish_running_jobs(exit_code=1)
+                raise
+            return self._finish_running_jobs()
 
     def stop(self, reason: str = "stop requested") -> None:
         """First call: no new jobs or URLs, running fetches get stop_timeout. Second: cut them off now."""

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
+from sqlalchemy import Engine
+
 from archiver.store.articles import ArticleQueries
 from archiver.store.captures import CaptureQueries
 from archiver.store.engine import Database, connect
-from archiver.store.observations import HealthQueries
 from archiver.store.migrate import current_revision, upgrade_to_head
+from archiver.store.observations import HealthQueries
 from archiver.store.public_copies import PublicCopyQueries
 from archiver.store.reports import ReportQueries
 
@@ -40,6 +44,27 @@ class Store(ArticleQueries, CaptureQueries, HealthQueries, ReportQueries, Public
     def schema_revision(self) -> str:
         with self._db.read("read the schema revision") as connection:
             return current_revision(connection) or ""
+
+    # -- a table another library keeps beside ours: APScheduler's job store (archiver.daemon.schedule) --
+
+    def job_store_engine(self, *, writing: bool) -> Engine:
+        """The engine for APScheduler's SQLAlchemyJobStore, which runs its own SQL on our database.
+
+        Writing (the daemon), every transaction on SQLite takes the write lock first: the job store
+        reads, then writes (creating its table, dropping a job it cannot restore), and a deferred
+        transaction doing that fails at once when a command wrote in between. Reading (`status`)
+        takes no write lock, so it works beside a running daemon and on a read-only copy.
+        """
+        return self._db.engine.execution_options(sqlite_begin="IMMEDIATE") if writing else self._db.engine
+
+    def has_table(self, name: str) -> bool:
+        """Whether the database holds a table called `name` (ours or a library's)."""
+        with self._db.read(f"look for the table {name}") as connection:
+            return self._db.engine.dialect.has_table(connection, name)
+
+    def failures_as_store_errors(self, doing: str) -> AbstractContextManager[None]:
+        """Database failures inside the block (a library's SQL too) become StoreError naming the URL."""
+        return self._db.errors(doing)
 
     def close(self) -> None:
         self._db.dispose()

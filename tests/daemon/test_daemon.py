@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
+import shutil
+import sqlite3
 import threading
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -21,7 +25,7 @@ from archiver.daemon.schedule import DaemonScheduler, parse_trigger, scheduled_r
 from archiver.errors import ConfigError, RecordError
 from archiver.pipeline import open_store
 from archiver.settings import load_settings
-from archiver.store.engine import connect
+from archiver.store import Store
 from support.fakeweb import HTML, reference_page
 from support.loopback import LoopbackServer, Reply
 from support.waiting import eventually
@@ -122,12 +126,17 @@ def test_a_daemon_refuses_a_data_dir_another_daemon_holds(tmp_path):
             Daemon(settings, jobs={}).run(handle_signals=False)
 
 
+def _scheduled_runs(settings):
+    with Store.open(settings.storage.database_url) as store:
+        return scheduled_runs(store)
+
+
 def test_status_beside_a_daemon_shows_it_and_the_next_runs(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     settings = daemon_settings(tmp_path, capture="interval 1h", check="cron 0 7 * * *", report="off")
     with running(Daemon(settings, jobs={})):
         # The job store is written as the scheduler starts; wait until status can read it.
-        assert _eventually(lambda: set(scheduled_runs(settings.storage.database_url)) == {"capture", "check"})
+        assert _eventually(lambda: set(_scheduled_runs(settings)) == {"capture", "check"})
         assert main(["--data-dir", str(settings.storage.data_dir), "status", "--require-daemon"]) == 0
     out = capsys.readouterr().out
     assert f"daemon: running (pid {os.getpid()}" in out
@@ -228,7 +237,7 @@ def test_a_job_due_as_the_scheduler_stops_is_dropped_not_an_error(tmp_path):
     routine). The job is made due behind the sleeping loop's back, through the job store.
     """
     settings = daemon_settings(tmp_path, capture="interval 1h", check="off", report="off")
-    database = connect(settings.storage.database_url)
+    database = Store.open(settings.storage.database_url)
     ran, lines = [], _Lines()
     loggers = [logging.getLogger("apscheduler"), logging.getLogger("archiver.daemon.schedule")]
     levels = [logger.level for logger in loggers]
@@ -250,7 +259,57 @@ def test_a_job_due_as_the_scheduler_stops_is_dropped_not_an_error(tmp_path):
         for logger, level in zip(loggers, levels):
             logger.removeHandler(lines)
             logger.setLevel(level)
-        database.dispose()
+        database.close()
     assert not thread.is_alive() and ran == []
     assert not [line for line in lines.lines if "Error submitting" in line], lines.lines
     assert "job capture not started: the daemon is stopping" in lines.lines
+
+
+# A database written by the daemon before the package was re-filed (commit dc8e7b7): schema 0004, and
+# APScheduler's jobs naming their function by its old module, archiver.schedule:run_scheduled_job.
+JOBS_BEFORE_REFILE = Path(__file__).parent / "data" / "jobs-before-refile.db"
+OLD_REFERENCE, NEW_REFERENCE = b"archiver.schedule:run_scheduled_job", b"archiver.daemon.schedule:run_scheduled_job"
+
+
+def _stored_jobs(database: Path) -> dict[str, tuple[float, bytes]]:
+    with closing(sqlite3.connect(database)) as connection:
+        return {job_id: (due, state) for job_id, due, state
+                in connection.execute("SELECT id, next_run_time, job_state FROM apscheduler_jobs")}
+
+
+def _make_due(database: Path, job_id: str, when: datetime) -> None:
+    """Move one stored job's due time, as if the daemon had been stopped since before it; its function is kept."""
+    with closing(sqlite3.connect(database)) as connection, connection:
+        (blob,) = connection.execute("SELECT job_state FROM apscheduler_jobs WHERE id = ?", (job_id,)).fetchone()
+        state = pickle.loads(blob)
+        state["next_run_time"] = when
+        connection.execute("UPDATE apscheduler_jobs SET next_run_time = ?, job_state = ? WHERE id = ?",
+                           (when.timestamp(), pickle.dumps(state, pickle.HIGHEST_PROTOCOL), job_id))
+
+
+def test_a_database_from_before_the_refiling_still_runs_its_jobs(tmp_path):
+    data_dir = tmp_path / "archives"
+    data_dir.mkdir()
+    database = data_dir / "archiver.db"
+    shutil.copyfile(JOBS_BEFORE_REFILE, database)
+    before = _stored_jobs(database)
+    assert set(before) == {"capture", "check", "report"}
+    assert all(OLD_REFERENCE in state for _, state in before.values())
+    _make_due(database, "capture", datetime.now(timezone.utc) - timedelta(minutes=1))
+    # The fixture's schedule, so the daemon keeps each stored due time; any lateness still gets its catch-up run.
+    settings = daemon_settings(tmp_path, capture="interval 1h", check="interval 6h", report="cron 0 7 * * *",
+                               misfire_grace_time="3650d")
+
+    with Store.open(settings.storage.database_url) as store:  # `status` reads the old jobs and drops none
+        assert set(scheduled_runs(store)) == {"capture", "check", "report"}
+
+    captured = threading.Event()
+    jobs = {"capture": lambda context: captured.set(), "check": lambda context: None, "report": lambda context: None}
+    with running(Daemon(settings, jobs=jobs)):
+        assert captured.wait(WAIT), "the stored capture job did not run"
+
+    after = _stored_jobs(database)
+    assert set(after) == {"capture", "check", "report"}
+    assert all(NEW_REFERENCE in state and OLD_REFERENCE not in state for _, state in after.values())
+    assert after["check"][0] == before["check"][0] and after["report"][0] == before["report"][0]  # due times kept
+    assert after["capture"][0] > datetime.now(timezone.utc).timestamp()  # ran, and is due again later

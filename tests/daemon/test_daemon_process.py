@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy
 
 from archiver.daemon.schedule import scheduled_runs
+from archiver.store import Store
 from support.daemon_process import WAIT, DaemonProcess, article_linking_to, eventually, write_config
 from support.fakeweb import HTML, reference_page
 from support.loopback import LoopbackServer, RawServer, Reply, read_request_head
@@ -105,7 +106,8 @@ def test_runs_missed_while_stopped_become_exactly_one_catch_up_run(tmp_path, dat
         assert first.stop() == 0
     finally:
         first.kill()
-    due = scheduled_runs(database)["capture"]
+    with Store.open(database) as store:
+        due = scheduled_runs(store)["capture"]
     # Stay stopped past two due times: `due` and the one after it.
     assert eventually(lambda: time.time() > due.timestamp() + interval + 0.5, timeout=2 * interval + 5)
     second = DaemonProcess(config, data_dir, "second")
