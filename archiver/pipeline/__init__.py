@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from archiver.fetch import Fetcher
@@ -16,6 +17,7 @@ from archiver.pipeline.capture import Capturer, UrlOutcome
 from archiver.pipeline.extraction import PageExtractor
 from archiver.pipeline.cycle import ArticleSummary, CheckSummary, Pipeline, WallClock, article_from_cli, utc_now
 from archiver.pipeline.timing import STAGES, StageTimes
+from archiver.settings import FetchSettings, Settings
 from archiver.warc.record import WarcRecorder, recover_open_files
 from archiver.sources.documents import load_configured_sources
 from archiver.store import Store
@@ -27,7 +29,7 @@ log = logging.getLogger("archiver.pipeline")
 
 
 @contextmanager
-def open_store(settings):
+def open_store(settings: Settings) -> Iterator[Store]:
     """The database for these settings, schema upgraded; closed on exit."""
     store = Store.open(settings.storage.database_url)
     try:
@@ -37,7 +39,8 @@ def open_store(settings):
 
 
 @contextmanager
-def open_pipeline(settings, *, clock: WallClock = utc_now, on_progress=None, **pipeline_options):
+def open_pipeline(settings: Settings, *, clock: WallClock = utc_now, on_progress=None,
+                  **pipeline_options) -> Iterator[Pipeline]:
     """Store, fetcher and WARC recorder wired into a Pipeline; everything closed (WARCs renamed) on exit."""
     warc_dir = settings.storage.warc_dir
     warc_dir.mkdir(parents=True, exist_ok=True)
@@ -64,13 +67,13 @@ def open_pipeline(settings, *, clock: WallClock = utc_now, on_progress=None, **p
                 index_closed_warcs(warc_dir, index_dir)  # any of them that failed, tried once more
 
 
-def warcinfo_fields(fetch_settings) -> dict[str, str]:
+def warcinfo_fields(fetch_settings: FetchSettings) -> dict[str, str]:
     """What each WARC's warcinfo record says about how it was captured (WARC/1.1 6.2 fields)."""
     return {"http-header-user-agent": fetch_settings.user_agent_header,
             "robots": "classic" if fetch_settings.respect_robots else "ignore"}
 
 
-def register_configured_sources(settings, store) -> tuple[int, int]:
+def register_configured_sources(settings: Settings, store: Store) -> tuple[int, int]:
     """Register the articles [sources] lists now (files, folders, feeds, sitemaps); return (listed, newly added).
 
     Feeds and sitemaps are fetched through a Fetcher of their own: the same network guard and
@@ -88,7 +91,7 @@ def register_configured_sources(settings, store) -> tuple[int, int]:
     return len(articles), created
 
 
-def source_fetch_settings(settings):
+def source_fetch_settings(settings: Settings) -> FetchSettings:
     """Fetch settings for feeds and sitemaps: the same guard and timeouts, their own size bound."""
     limit = settings.sources.max_document_bytes
     return dataclasses.replace(settings.fetch, max_body_bytes=limit, max_extract_bytes=limit)

@@ -12,7 +12,7 @@ import string
 import threading
 import time
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import urlsplit
 
 from archiver.judge.classify import Classification, Probe, classify, probe_url_for
@@ -22,7 +22,12 @@ from archiver.pipeline.extraction import ExtractedPage, PageExtractor
 from archiver.pipeline.conditional import NOT_MODIFIED, PreviousCapture, classify_not_modified, is_unconfirmed_304
 from archiver.pipeline.recording import capture_rows, unfetched_capture, write_hops
 from archiver.pipeline.timing import StageTimes, stage_timer
+from archiver.settings import FetchSettings
 from archiver.urls import is_root
+
+if TYPE_CHECKING:  # annotations only
+    from archiver.fetch import Fetcher
+    from archiver.warc.record import WarcRecorder
 
 __all__ = ["Capturer", "UrlOutcome", "unfetched_capture"]
 
@@ -86,9 +91,9 @@ class Capturer:
     are sent, and a response repeating its payload is written as a revisit record.
     """
 
-    def __init__(self, fetcher, recorder, fetch_settings, *, sleep: Callable[[float], None] = time.sleep,
-                 stage_times: StageTimes | None = None, should_stop: Callable[[], bool] = lambda: False,
-                 extractor: PageExtractor | None = None):
+    def __init__(self, fetcher: Fetcher, recorder: WarcRecorder, fetch_settings: FetchSettings, *,
+                 sleep: Callable[[float], None] = time.sleep, stage_times: StageTimes | None = None,
+                 should_stop: Callable[[], bool] = lambda: False, extractor: PageExtractor | None = None) -> None:
         self.fetcher = fetcher
         self.extractor = extractor or PageExtractor(0)
         self.should_stop = should_stop

@@ -10,7 +10,8 @@ from datetime import datetime
 
 from archiver.judge.compare import TextComparison, compare_texts, unified_diff
 from archiver.models import ContentChange, Observation
-from archiver.store import ObservationRow
+from archiver.settings import HealthSettings
+from archiver.store import ObservationRow, Store
 from archiver.judge.verdicts import CheckResult, Judgement, judge, next_check_at
 
 from archiver.pipeline.capture import UrlOutcome
@@ -36,8 +37,8 @@ class Checked:
         return str(self.judgement.verdict)
 
 
-def record_check(store, health, outcome: UrlOutcome, capture_ids: list[int], now, run_id: int,
-                 *, seed_text: str | None = None, keep_diff: bool = False) -> Checked:
+def record_check(store: Store, health: HealthSettings, outcome: UrlOutcome, capture_ids: list[int], now: datetime,
+                 run_id: int, *, seed_text: str | None = None, keep_diff: bool = False) -> Checked:
     """Store one observation for `outcome`; return it with its verdict (the caller stores the link's health).
 
     Its content change is against the baseline (see _compare).
@@ -74,7 +75,7 @@ def record_check(store, health, outcome: UrlOutcome, capture_ids: list[int], now
                    next_check_at(judgement, now, health))
 
 
-def previous_captures(store, urls: list[str], *, validators: bool = True) -> dict[str, PreviousCapture]:
+def previous_captures(store: Store, urls: list[str], *, validators: bool = True) -> dict[str, PreviousCapture]:
     """Each URL's last complete capture, for its re-check.
 
     Validators go only with a URL whose latest check was healthy: a 304 then means "still that
@@ -88,7 +89,8 @@ def previous_captures(store, urls: list[str], *, validators: bool = True) -> dic
             for url, (latest, holder) in found.items()}
 
 
-def _compare(store, health, outcome: UrlOutcome, seed_text: str | None):
+def _compare(store: Store, health: HealthSettings, outcome: UrlOutcome,
+             seed_text: str | None) -> tuple[TextComparison | None, int | None, str | None, str | None]:
     """(comparison or None, baseline capture id, baseline text, current text) for a healthy page with a text.
 
     The baseline is the seed text when given (an article's own document), else the

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Callable, Iterable, Iterator, Mapping, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, TypeVar
 
 from archiver.judge.classify import Classification
 from archiver.errors import RecordError
@@ -23,7 +24,13 @@ from archiver.pipeline.check_results import Checked, previous_captures, record_c
 from archiver.pipeline.memento_lookups import find_public_copies
 from archiver.pipeline.summary import ArticleSummary, CheckSummary, RunScope
 from archiver.pipeline.timing import StageTimes, stage_timer
+from archiver.settings import Settings
 from archiver.urls import normalize_url
+
+if TYPE_CHECKING:  # annotations only: the package's __init__ builds them
+    from archiver.fetch import Fetcher
+    from archiver.store import Store
+    from archiver.warc.record import WarcRecorder
 
 log = logging.getLogger("archiver.pipeline")
 
@@ -38,9 +45,10 @@ def utc_now() -> datetime:
 class Pipeline:
     """Composes fetcher, recorder, extractor, classifier and store into capture and check cycles."""
 
-    def __init__(self, settings, store, fetcher, recorder, *, clock: WallClock = utc_now, on_progress=None,
-                 sleep: Callable[[float], None] = time.sleep, stage_times: StageTimes | None = None,
-                 should_stop: Callable[[], bool] = lambda: False, extractor: PageExtractor | None = None):
+    def __init__(self, settings: Settings, store: Store, fetcher: Fetcher, recorder: WarcRecorder, *,
+                 clock: WallClock = utc_now, on_progress=None, sleep: Callable[[float], None] = time.sleep,
+                 stage_times: StageTimes | None = None, should_stop: Callable[[], bool] = lambda: False,
+                 extractor: PageExtractor | None = None) -> None:
         self.settings = settings
         self.store = store
         self.clock = clock
@@ -108,7 +116,7 @@ class Pipeline:
             totals.update(self._find_public_copies())
         return checks
 
-    def _find_public_copies(self):
+    def _find_public_copies(self) -> Counter:
         """Public archives' copies of failing references (pipeline/memento_lookups.py): counts for the run."""
         return find_public_copies(self.store, self.capturer.fetcher, self.settings.memento, self.clock, self.should_stop)
 

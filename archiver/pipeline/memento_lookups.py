@@ -22,12 +22,14 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Callable, Sequence
 from urllib.parse import urlsplit
 
-from archiver.judge.memento import article_moment, http_date, nearest_before, read_timegate_answer
+from archiver.judge.memento import Memento, article_moment, http_date, nearest_before, read_timegate_answer
 from archiver.settings import MementoSettings, TimeGate
 from archiver.store.public_copies import LOOKUP, SUBMIT, CitingArticle, PublicCopyRow
 
 if TYPE_CHECKING:
+    from archiver.fetch import Fetcher
     from archiver.pipeline.cycle import WallClock  # cycle imports this module
+    from archiver.store import Store
 
 log = logging.getLogger("archiver.pipeline")
 
@@ -35,7 +37,7 @@ LOOKUP_VERDICTS = ("dead", "rotten", "drifted")  # a reader needs another copy o
 SUBMIT_VERDICTS = ("alive",)  # worth a public copy while they still answer
 
 
-def find_public_copies(store, fetcher, settings: MementoSettings, clock: WallClock,
+def find_public_copies(store: Store, fetcher: Fetcher, settings: MementoSettings, clock: WallClock,
                        should_stop: Callable[[], bool] = lambda: False) -> Counter:
     """Look up (and submit) what is due now; return run counts such as {"public_copy_found": 2}."""
     counts: Counter = Counter()
@@ -63,11 +65,11 @@ def citation_moment(citing: Sequence[CitingArticle], fallback: datetime) -> date
     return min(moments, default=fallback)
 
 
-def look_up(fetcher, gate: TimeGate, url: str, moment: datetime, clock: WallClock) -> PublicCopyRow:
+def look_up(fetcher: Fetcher, gate: TimeGate, url: str, moment: datetime, clock: WallClock) -> PublicCopyRow:
     """Ask `gate` for `url` as it was at `moment`; the answer as a row to store (status failed on any trouble)."""
     target = gate.url.replace("{url}", url)  # plain replacement: a configured template is no format string
 
-    def row(status: str, detail: str = "", memento=None) -> PublicCopyRow:
+    def row(status: str, detail: str = "", memento: Memento | None = None) -> PublicCopyRow:
         return PublicCopyRow(url=url, archive=gate.name, kind=LOOKUP, status=status, looked_up_at=clock(),
                              memento_url=memento.uri if memento else None,
                              memento_datetime=memento.datetime if memento else None, detail=detail)
@@ -96,7 +98,7 @@ def look_up(fetcher, gate: TimeGate, url: str, moment: datetime, clock: WallCloc
     return row("found", "", chosen)
 
 
-def submit_new_captures(store, fetcher, settings: MementoSettings, clock: WallClock,
+def submit_new_captures(store: Store, fetcher: Fetcher, settings: MementoSettings, clock: WallClock,
                         should_stop: Callable[[], bool] = lambda: False) -> Counter:
     """Send references alive and never submitted (or whose submission failed) to the save endpoint."""
     counts: Counter = Counter()
@@ -113,7 +115,7 @@ def submit_new_captures(store, fetcher, settings: MementoSettings, clock: WallCl
     return counts
 
 
-def _submit(fetcher, target: str) -> tuple[str, str]:
+def _submit(fetcher: Fetcher, target: str) -> tuple[str, str]:
     try:
         fetch = fetcher.fetch(target, follow_redirects=False, ignore_robots=True)
     except Exception as error:  # a bug in one submission must not sink the run

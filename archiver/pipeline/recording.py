@@ -8,11 +8,14 @@ a `revisit` record when its payload equals the previous capture's.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from archiver.models import Capture, Exchange, Fetch, Observation, RecordRef
 from archiver.pipeline.conditional import PreviousCapture, confirms_previous
 from archiver.pipeline.extraction import ExtractedPage
+
+if TYPE_CHECKING:
+    from archiver.warc.record import WarcRecorder
 
 
 def repeats_payload(fetch: Fetch, previous: PreviousCapture | None) -> bool:
@@ -22,7 +25,7 @@ def repeats_payload(fetch: Fetch, previous: PreviousCapture | None) -> bool:
             and final.body.truncated is None and final.body.payload_digest == previous.payload.payload_digest)
 
 
-def write_hops(recorder, fetch: Fetch, previous: PreviousCapture | None) -> list[RecordRef]:
+def write_hops(recorder: WarcRecorder, fetch: Fetch, previous: PreviousCapture | None) -> list[RecordRef]:
     """Write every exchange; return one ref per exchange (the response or revisit record), in order."""
     if not repeats_payload(fetch, previous):
         return recorder.write_fetch(fetch) if fetch.exchanges else []
