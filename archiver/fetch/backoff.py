@@ -12,7 +12,7 @@ Pure functions of numbers: the HostScheduler (politeness.py) keeps the state.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from archiver.fetch.retry import retry_after_seconds
 
@@ -23,7 +23,7 @@ MIN_BACKOFF = 1.0
 
 def retry_after(header: str | None, now: datetime | None = None) -> float | None:
     """A Retry-After header as seconds from now (the parser of retry.py, not a second one)."""
-    return retry_after_seconds(header, now or datetime.now(timezone.utc))
+    return retry_after_seconds(header, now or datetime.now(UTC))
 
 
 def next_backoff(backoff: float, base: float, status: int, asked: float | None, cap: float) -> float:

@@ -7,9 +7,10 @@ adaptive pace.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
-from typing import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Self
 
 import requests
 from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
@@ -21,9 +22,9 @@ from archiver.fetch.dial import Dialer, Resolver, resolve_system
 from archiver.fetch.failures import SEND_ERRORS, send_failure, total_timeout
 from archiver.fetch.guard import NetworkGuard
 from archiver.fetch.politeness import Politeness
+from archiver.fetch.redirects import fetchable_url, method_after_redirect, redirect_target
 from archiver.fetch.robots import ROBOTS_MAX_BYTES, ROBOTS_MAX_REDIRECTS, ROBOTS_TOTAL_TIMEOUT
 from archiver.fetch.scheduler import SYSTEM_CLOCK, HostKey, MonotonicClock, host_key
-from archiver.fetch.redirects import fetchable_url, method_after_redirect, redirect_target
 from archiver.fetch.session import build_session
 from archiver.fetch.stream import consistent_headers, read_body
 from archiver.models import Exchange, Fetch, Observation
@@ -31,7 +32,7 @@ from archiver.settings import FetchSettings
 
 
 def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ class Fetcher:
         self._session.close()
         self._dialer.close()
 
-    def __enter__(self) -> Fetcher:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -19,8 +19,8 @@ import itertools
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 # A timeout of 0 would make sockets non-blocking; the smallest real wait instead.
 _MIN_TIMEOUT = 0.001

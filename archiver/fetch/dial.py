@@ -8,9 +8,9 @@ that changes between a check and a connect (DNS rebinding) cannot slip through.
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as LookupTimeout
-from typing import Callable, Iterable
 
 from archiver.errors import FetchError
 from archiver.fetch.guard import NetworkGuard

@@ -10,7 +10,7 @@ and `[::ffff:127.0.0.1]` are all spellings of loopback.
 from __future__ import annotations
 
 import ipaddress
-from typing import Iterable
+from collections.abc import Iterable
 
 from archiver.errors import GuardRefused
 

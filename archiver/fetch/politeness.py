@@ -15,8 +15,8 @@ it, each bounded by its own total_timeout (and robots.txt by its own).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 from archiver.errors import FetchError
 from archiver.fetch.backoff import retry_after

@@ -8,7 +8,7 @@ not accidents: they are never retried within a check.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from archiver.models import Fetch, Observation
@@ -29,7 +29,7 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
 
 
@@ -47,7 +47,7 @@ def retry_delay(fetch: Fetch, attempt: int, *, backoff: float, cap: float, now: 
         return None
     delay = min(cap, backoff * 2 ** (attempt - 1))
     if final is not None and fetch.failure is None:
-        asked = retry_after_seconds(final.header("Retry-After"), now or datetime.now(timezone.utc))
+        asked = retry_after_seconds(final.header("Retry-After"), now or datetime.now(UTC))
         if asked is not None:
             if asked > cap:
                 return None

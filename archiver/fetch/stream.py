@@ -35,7 +35,8 @@ def read_body(raw: BaseHTTPResponse, *, max_bytes: int, max_decoded: int, deadli
     A body cut short keeps what arrived and says why in `truncated`: "length"
     (over `max_bytes`), "time" (deadline or read timeout) or "disconnect".
     """
-    spool: BinaryIO = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_SIZE)  # type: ignore[assignment]
+    # The spool outlives this function: the returned Body owns it (closed with the Fetch).
+    spool: BinaryIO = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_SIZE)  # type: ignore[assignment]  # noqa: SIM115
     sha1 = hashlib.sha1()
     decoder = BoundedDecoder(raw.headers.get("Content-Encoding"), max_decoded)
     length = 0

@@ -12,18 +12,30 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from archiver.fetch import Fetcher
-from archiver.warc.index import IndexAsFilesClose, index_closed_warcs, index_dir_of
 from archiver.pipeline.capture import Capturer, UrlOutcome
-from archiver.pipeline.extraction import PageExtractor
 from archiver.pipeline.cycle import ArticleSummary, CheckSummary, Pipeline, WallClock, article_from_cli, utc_now
+from archiver.pipeline.extraction import PageExtractor
 from archiver.pipeline.timing import STAGES, StageTimes
 from archiver.settings import FetchSettings, Settings
-from archiver.warc.record import WarcRecorder, recover_open_files
 from archiver.sources.documents import load_configured_sources
 from archiver.store import Store
+from archiver.warc.index import IndexAsFilesClose, index_closed_warcs, index_dir_of
+from archiver.warc.record import WarcRecorder, recover_open_files
 
-__all__ = ["register_configured_sources", "STAGES", "ArticleSummary", "Capturer", "CheckSummary", "Pipeline", "StageTimes", "UrlOutcome",
-           "article_from_cli", "open_pipeline", "open_store", "utc_now"]
+__all__ = [
+    "STAGES",
+    "ArticleSummary",
+    "Capturer",
+    "CheckSummary",
+    "Pipeline",
+    "StageTimes",
+    "UrlOutcome",
+    "article_from_cli",
+    "open_pipeline",
+    "open_store",
+    "register_configured_sources",
+    "utc_now",
+]
 
 log = logging.getLogger("archiver.pipeline")
 

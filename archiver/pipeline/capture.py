@@ -11,15 +11,16 @@ import secrets
 import string
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from archiver.judge.classify import Classification, Probe, classify, probe_url_for
 from archiver.fetch.retry import retry_delay
+from archiver.judge.classify import Classification, Probe, classify, probe_url_for
 from archiver.models import Capture, Extracted, Fetch, Observation, RecordRef
-from archiver.pipeline.extraction import ExtractedPage, PageExtractor
 from archiver.pipeline.conditional import NOT_MODIFIED, PreviousCapture, classify_not_modified, is_unconfirmed_304
+from archiver.pipeline.extraction import ExtractedPage, PageExtractor
 from archiver.pipeline.recording import capture_rows, unfetched_capture, write_hops
 from archiver.pipeline.timing import StageTimes, stage_timer
 from archiver.settings import FetchSettings

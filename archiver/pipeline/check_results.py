@@ -9,13 +9,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from archiver.judge.compare import TextComparison, compare_texts, unified_diff
-from archiver.models import ContentChange, Observation
-from archiver.settings import HealthSettings
-from archiver.store import ObservationRow, Store
 from archiver.judge.verdicts import CheckResult, Judgement, judge, next_check_at
-
+from archiver.models import ContentChange, Observation
 from archiver.pipeline.capture import UrlOutcome
 from archiver.pipeline.conditional import PreviousCapture
+from archiver.settings import HealthSettings
+from archiver.store import ObservationRow, Store
 
 HEALTHY = (Observation.OK, Observation.REDIRECTED)
 # What compare_texts finds for two texts with equal normalised words.

@@ -10,17 +10,18 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Mapping, TypeVar
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TypeVar
 
-from archiver.judge.classify import Classification
 from archiver.errors import RecordError
+from archiver.judge.classify import Classification
 from archiver.models import Article, Capture, Extracted, Observation
 from archiver.pipeline.capture import Capturer, StopRequested, UrlOutcome, unfetched_capture
-from archiver.pipeline.extraction import PageExtractor
 from archiver.pipeline.check_results import Checked, previous_captures, record_check
+from archiver.pipeline.extraction import PageExtractor
 from archiver.pipeline.memento_lookups import find_public_copies
 from archiver.pipeline.summary import ArticleSummary, CheckSummary, RunScope
 from archiver.pipeline.timing import StageTimes, stage_timer
@@ -39,7 +40,7 @@ T = TypeVar("T")
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Pipeline:

@@ -31,8 +31,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 
-from archiver.judge.compare import text_signature
 from archiver.extract import extract
+from archiver.judge.compare import text_signature
 from archiver.models import Extracted
 
 log = logging.getLogger("archiver.pipeline")

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from archiver.judge.memento import Memento, article_moment, http_date, nearest_before, read_timegate_answer

@@ -7,8 +7,9 @@ a `revisit` record when its payload equals the previous capture's.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from archiver.models import Capture, Exchange, Fetch, Observation, RecordRef
 from archiver.pipeline.conditional import PreviousCapture, confirms_previous

@@ -15,8 +15,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Callable, Iterator
 
 STAGES = ("fetch", "record", "extract", "classify", "store")
 
