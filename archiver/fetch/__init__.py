@@ -6,7 +6,7 @@ Modules: client (the Fetcher, redirect hops), session (the shared requests
 Session and request headers), connection (guarded urllib3 connections),
 dial (resolve, guard, connect), guard (which addresses are refused),
 deadline (the total timeout and its watchdog), stream (body to spooled file),
-decode (bounded content decoding), redirects (fetchable URLs, redirect targets),
+decompress (bounded content decoding), redirects (fetchable URLs, redirect targets),
 failures (exceptions to observations); and politeness (what every request owes
 its host) with scheduler (per-host slots and spacing on an injectable clock),
 backoff (429/503 widen a host's delay), memory (remembered dns/refused
