@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -132,3 +134,11 @@ def test_check_all_rechecks_every_link_and_prints_verdicts(data_dir, capsys):
 def test_check_of_an_unknown_article_is_a_usage_error(data_dir, capsys):
     assert main(["--data-dir", str(data_dir), "check", "--article", "https://news.test/unknown"]) == 3
     assert "no registered article" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("module", ["archiver", "archiver.cli"])
+def test_python_dash_m_runs_the_cli(module, tmp_path):
+    done = subprocess.run([sys.executable, "-m", module, "--data-dir", str(tmp_path / "archives"), "status"],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "0 article(s) in" in done.stdout
