@@ -28,6 +28,8 @@ OWNERS = {
     "click": ("cli/",),
     "rich": ("cli/", "report/formats/as_table.py"),
     "trafilatura": ("extract/",),
+    "charset_normalizer": ("extract/",),
+    "tldextract": ("urls.py",),
     "protego": ("fetch/",),
     "jinja2": ("report/",),
     "feedparser": ("sources/",),
