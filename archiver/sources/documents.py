@@ -182,15 +182,20 @@ def _kind(path: Path, text: str) -> str:
 
 
 def _read_text(path: Path) -> str:
-    """The file's text; SourceError when it is too big, binary or not UTF-8."""
+    """The file's text; SourceError when it is too big, binary or not UTF-8.
+
+    The cap is on bytes read, never on st_size: a device, a pipe or a FIFO reports 0 and may never end.
+    """
     try:
-        if path.stat().st_size > MAX_SOURCE_BYTES:
-            raise SourceError(str(path), f"larger than {MAX_SOURCE_BYTES} bytes; not an article list")
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            head = handle.read(8192)
+            if b"\x00" in head:  # before reading on: /dev/zero and random bytes stop here
+                raise SourceError(str(path), "binary file, not a URL list or seed document")
+            data = head + handle.read(MAX_SOURCE_BYTES + 1 - len(head))
     except OSError as exc:
         raise SourceError(str(path), f"cannot read: {exc.strerror or exc}") from None
-    if b"\x00" in data[:8192]:
-        raise SourceError(str(path), "binary file, not a URL list or seed document")
+    if len(data) > MAX_SOURCE_BYTES:
+        raise SourceError(str(path), f"larger than {MAX_SOURCE_BYTES} bytes; not an article list")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
