@@ -20,6 +20,8 @@ from archiver.settings.checks import validate
 from archiver.settings.tables import TABLES, Settings
 from archiver.settings.values import parse_value
 
+MAX_CONFIG_BYTES = 1_000_000  # a config file is a page of keys; anything bigger is a mistake
+
 
 def _overlay(settings: Settings, table: str, key: str, value: Any, origin: str) -> Settings:
     dotted = f"{table}.{key}"
@@ -44,13 +46,7 @@ def load_settings(
     base_dir: Path | None = None
     if config_file is not None:
         path = Path(config_file)
-        try:
-            with path.open("rb") as handle:
-                document = tomllib.load(handle)
-        except FileNotFoundError:
-            raise ConfigError("--config", str(path), "an existing TOML file") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError("--config", str(path), f"valid TOML ({exc})") from None
+        document = _read_toml(path)
         base_dir = path.resolve().parent
         for table, content in document.items():
             if not isinstance(content, dict):
@@ -73,6 +69,29 @@ def load_settings(
         settings = _resolve_paths(settings, base_dir)
     validate(settings)
     return settings
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The config file's document; ConfigError naming the file when it cannot be read, decoded or parsed."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_CONFIG_BYTES + 1)  # never st_size: --config /dev/zero would not end
+    except FileNotFoundError:
+        raise ConfigError("--config", str(path), "an existing TOML file") from None
+    except OSError as exc:
+        raise ConfigError("--config", str(path), f"a readable TOML file ({exc.strerror or exc})") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError("--config", str(path), f"a TOML file of at most {MAX_CONFIG_BYTES // 1_000_000} MB")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError("--config", str(path), f"UTF-8 text, as TOML is: byte 0x{data[exc.start]:02x} on line "
+                          f"{line} is not UTF-8 (re-save the file as UTF-8)") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError("--config", str(path), f"valid TOML ({exc})") from None
 
 
 def _resolve_paths(settings: Settings, base_dir: Path) -> Settings:
