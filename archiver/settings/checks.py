@@ -18,8 +18,9 @@ def validate(settings: Settings) -> None:
     for name in ("global_concurrency", "per_host_concurrency"):
         if getattr(fetch, name) < 1:
             raise ConfigError(f"fetch.{name}", getattr(fetch, name), "at least 1")
-    if fetch.connect_timeout <= 0 or fetch.read_timeout <= 0 or fetch.total_timeout <= 0:
-        raise ConfigError("fetch.total_timeout", fetch.total_timeout, "timeouts greater than 0")
+    for name in ("connect_timeout", "read_timeout", "total_timeout"):
+        if getattr(fetch, name) <= 0:
+            raise ConfigError(f"fetch.{name}", getattr(fetch, name), "a timeout greater than 0")
     if fetch.extract_processes > 64:
         raise ConfigError("fetch.extract_processes", fetch.extract_processes, "at most 64 (0: on the fetch threads)")
     if fetch.max_redirects > 50:
