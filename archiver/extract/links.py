@@ -20,7 +20,10 @@ from archiver.extract.normalize import normalized_or, squash
 from archiver.models import Link
 from archiver.urls import is_supported
 
-_DROPPED_SCHEMES = ("javascript:", "data:", "about:", "blob:", "vbscript:")  # behaviour, not references
+# Dropped: a data: link carries its content inline (megabytes, sometimes); about: and blob: name things
+# inside the reader's browser. javascript: (and vbscript:) links are kept, as unsupported: readers without scripts,
+# and every archive, find nothing behind them, which is worth a line in the report.
+_DROPPED_SCHEMES = ("data:", "about:", "blob:")
 
 _BLOCK_TAGS = frozenset(
     "p li dd dt td th h1 h2 h3 h4 h5 h6 blockquote pre figcaption caption div section article main body".split()

@@ -26,7 +26,7 @@ from archiver.pipeline.memento_lookups import find_public_copies
 from archiver.pipeline.summary import ArticleSummary, CheckSummary, RunScope
 from archiver.pipeline.timing import StageTimes, stage_timer
 from archiver.settings import Settings
-from archiver.urls import normalize_url
+from archiver.urls import is_supported, normalize_url
 
 if TYPE_CHECKING:  # annotations only: the package's __init__ builds them
     from archiver.fetch import Fetcher
@@ -236,5 +236,8 @@ def _unsupported(url: str, when: datetime) -> UrlOutcome:
 
 
 def article_from_cli(url: str) -> Article:
-    """An article given on the command line: its URL normalised, or ValueError with the reason."""
-    return Article(url=normalize_url(url), source="cli")
+    """An article given on the command line: its URL normalised, or ValueError naming the URL and the reason."""
+    normalized = normalize_url(url)
+    if not is_supported(normalized):  # ftp:, file:, javascript:, data: ... there is no page to capture
+        raise ValueError(f"unsupported URL {url!r}: archiver captures only http and https pages")
+    return Article(url=normalized, source="cli")
