@@ -62,6 +62,8 @@ class Daemon:
         if handle_signals:
             self._take_signals()
         with DaemonLock(self.settings.storage.data_dir / LOCK_FILE_NAME), open_store(self.settings) as store:
+            for run_id, why in store.interrupt_abandoned_runs(utc_now()).items():
+                log.warning("run %s was left running: marked interrupted (%s)", run_id, why)
             # The schema is at head (open_store) before the job store adds its table beside ours.
             scheduler = DaemonScheduler(self.settings.schedule, store, self._run_job)
             with self._state:

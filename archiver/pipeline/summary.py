@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from archiver.errors import StoreError
 from archiver.models import Observation
 from archiver.pipeline.capture import UrlOutcome
 from archiver.pipeline.check_results import Checked
+from archiver.store import HEARTBEAT_INTERVAL
 
 log = logging.getLogger("archiver.pipeline")
 
@@ -22,14 +26,19 @@ class ArticleSummary:
     failure: str | None = None
     change: str | None = None  # the article's own content change against its baseline
     references: int = 0
+    # Checked references split two ways. Captured: a response of any status (a 404 too) is in the
+    # WARCs; unanswered: none (DNS, refused, timeout, not http(s)). `status` counts the same way.
     references_captured: int = 0
-    failed_by_class: Counter = field(default_factory=Counter)
+    references_unanswered: int = 0
+    failed_by_class: Counter = field(default_factory=Counter)  # the references not answering healthily
 
     def note_reference(self, outcome: UrlOutcome) -> None:
-        failure = reference_failure(outcome)
-        if failure is None:
+        if any(capture.http_status is not None for capture in outcome.captures):
             self.references_captured += 1
         else:
+            self.references_unanswered += 1
+        failure = reference_failure(outcome)
+        if failure is not None:
             self.failed_by_class[failure] += 1
 
 
@@ -65,25 +74,62 @@ class CheckSummary:
 
 
 class RunScope:
-    """A run row around a cycle: finished as ok, interrupted or failed with the error, whatever happens."""
+    """A run row around a cycle: finished as ok, interrupted or failed with the error, whatever happens.
+
+    While the cycle works, a heartbeat thread tells the row every store.runs.HEARTBEAT_INTERVAL
+    that its process is alive, so a later start can tell a run still at work from one whose
+    process died (SIGKILL, power cut) and mark only the latter interrupted.
+    """
 
     def __init__(self, pipeline, kind: str):
         self.pipeline, self.kind = pipeline, kind
         self.totals: Counter = Counter()
         self.checks = CheckSummary()
+        self._heartbeat: Heartbeat | None = None
 
     def __enter__(self):
-        self.run_id = self.pipeline.run_id = self.pipeline.store.start_run(self.kind, self.pipeline.clock())
+        store, clock = self.pipeline.store, self.pipeline.clock
+        self.run_id = self.pipeline.run_id = run_id = store.start_run(self.kind, clock())
+        self._heartbeat = Heartbeat(lambda: store.beat_run(run_id, clock()), HEARTBEAT_INTERVAL.total_seconds())
         return self.run_id, self.totals, self.checks
 
     def __exit__(self, exc_type, exc, tb) -> None:
+        self._heartbeat.stop()
         status, error = ("ok", None) if exc is None else ("failed", f"{exc_type.__name__}: {exc}")
         if exc is None and self.pipeline.should_stop():
             status = "interrupted"  # stopped between URLs: what it did is stored, the rest waits
         self.pipeline.run_id = None
         counts = {**self.checks.counts(), **self.totals}
-        self.pipeline.store.finish_run(self.run_id, status, counts, self.pipeline.clock(), error=error)
+        try:
+            self.pipeline.store.finish_run(self.run_id, status, counts, self.pipeline.clock(), error=error)
+        except StoreError as finishing:
+            if exc is None:
+                raise
+            # The cause (a full disk, say) stops the run, not this echo of it; the next start marks the row.
+            log.warning("run %s %s stays running in the database: %s", self.run_id, self.kind, finishing)
+            return
         log.info("run %s %s %s: %s", self.run_id, self.kind, status, counts)
+
+
+class Heartbeat:
+    """Calls `beat()` every `seconds` on a thread of its own until stop(); a failing beat is logged, not fatal."""
+
+    def __init__(self, beat: Callable[[], None], seconds: float):
+        self._beat, self._seconds = beat, seconds
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="run-heartbeat", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self._seconds):
+            try:
+                self._beat()
+            except StoreError as exc:  # a busy or full database: the next beat tries again
+                log.warning("cannot record the run's heartbeat: %s", exc)
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join()
 
 
 def reference_failure(outcome: UrlOutcome) -> str | None:

@@ -6,6 +6,7 @@
 """
 
 from archiver.store.rows import ObservationRow
+from archiver.store.runs import HEARTBEAT_INTERVAL
 from archiver.store.store import Store
 
-__all__ = ["ObservationRow", "Store"]
+__all__ = ["HEARTBEAT_INTERVAL", "ObservationRow", "Store"]

@@ -1,18 +1,15 @@
-"""Captures (the evidence rows behind WARC records) and runs (one cycle each)."""
+"""Captures: the evidence rows behind WARC records."""
 
 from __future__ import annotations
 
-import os
-from datetime import datetime
 from typing import Sequence
 
 from sqlalchemy import Connection, func, or_, select
 
-from archiver.errors import StoreError
-from archiver.models import Capture, Run
+from archiver.models import Capture
 from archiver.store.engine import Database
 from archiver.store.rows import IN_CHUNK, capture_from_row, capture_values
-from archiver.store.schema import captures, runs
+from archiver.store.schema import captures
 
 
 def final_hops(*conditions):
@@ -89,31 +86,3 @@ class CaptureQueries:
             for row in connection.execute(query):
                 found[row.record_id] = capture_from_row(row)  # descending ids: the first one wins
         return found
-
-    def start_run(self, kind: str, now: datetime) -> int:
-        values = {"kind": kind, "started_at": now, "status": "running", "counts": {}, "pid": os.getpid()}
-
-        def work(connection: Connection) -> int:
-            return connection.execute(runs.insert().values(values).returning(runs.c.id)).scalar_one()
-
-        return self._db.write("start a run", work)
-
-    def finish_run(self, run_id: int, status: str, counts: dict, now: datetime, error: str | None = None) -> None:
-        values = {"status": status, "counts": dict(counts), "finished_at": now, "error": error}
-
-        def work(connection: Connection) -> None:
-            updated = connection.execute(runs.update().where(runs.c.id == run_id).values(values))
-            if updated.rowcount != 1:
-                raise StoreError(f"no run with id {run_id}")
-
-        self._db.write("finish a run", work)
-
-    def last_run(self) -> Run | None:
-        """The most recently started run, finished or not."""
-        query = select(runs).order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(1)
-        with self._db.read("read runs") as connection:
-            row = connection.execute(query).one_or_none()
-        if row is None:
-            return None
-        return Run(id=row.id, kind=row.kind, started_at=row.started_at, finished_at=row.finished_at,
-                   status=row.status, counts=dict(row.counts or {}))

@@ -119,7 +119,11 @@ runs = Table(
     Column("counts", JSON, nullable=False, default=dict),
     Column("pid", Integer),
     Column("error", Text),
+    # Which process runs it (migration 0005): a run still `running` whose process is gone is marked interrupted.
+    Column("host", String(255)),
+    Column("heartbeat_at", UTCDateTime),
     Index(None, "started_at"),
+    Index(None, "status"),
 )
 
 captures = Table(

@@ -13,9 +13,10 @@ from archiver.store.migrate import current_revision, upgrade_to_head
 from archiver.store.observations import HealthQueries
 from archiver.store.public_copies import PublicCopyQueries
 from archiver.store.reports import ReportQueries
+from archiver.store.runs import RunQueries
 
 
-class Store(ArticleQueries, CaptureQueries, HealthQueries, ReportQueries, PublicCopyQueries):
+class Store(ArticleQueries, CaptureQueries, RunQueries, HealthQueries, ReportQueries, PublicCopyQueries):
     """Articles, links, captures, runs, link health and public-archive look-ups in SQLite (default) or PostgreSQL.
 
     Every method is one short transaction; datetimes go in and come out

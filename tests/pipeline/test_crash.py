@@ -12,6 +12,7 @@ import os
 import random
 import signal
 import subprocess
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
@@ -20,18 +21,14 @@ from pathlib import Path
 import pytest
 
 from archiver.pipeline import open_pipeline
-from support.crash import archive_process, check_db_points_at_warcs, settings_for
+from support.crash import archive_process, check_db_points_at_warcs, run_rows, settings_for
 from support.fakeweb import serve_fakeweb
-from support.loopback import Reply
+from support.loopback import RawServer, Reply, read_request_head
 from support.warc_audit import audit_warc, walk_members
 
 KILLS = 50
 BIG = 1_000_000  # random bytes: incompressible, and a fresh payload per request (no revisit records)
 RUN_BOUND = 30.0  # no single run may take longer than this (a bound, not a benchmark)
-
-
-
-
 
 
 def big_reference(seen) -> Reply:
@@ -42,7 +39,6 @@ def serve_big_fakeweb(stack: ExitStack):
     web = serve_fakeweb(stack)
     web.refs_b.routes["/files/report.pdf"] = big_reference
     return web
-
 
 
 
@@ -117,3 +113,34 @@ def test_sigkill_at_random_points_loses_nothing_the_database_calls_complete(tmp_
     print(f"\n{kills} kills ({points}), {finished} runs finished before their kill point, "
           f"{recoveries} .open files recovered ({cut} cut back mid-record, {removed} removed as empty), {len(warcs)} WARCs audited "
           f"({time.monotonic() - audit_started:.1f}s), {time.monotonic() - started:.1f}s in all")
+
+
+def test_a_run_killed_mid_fetch_is_marked_interrupted_at_the_next_start(tmp_path):
+    data_dir = tmp_path / "archives"
+    settings = settings_for(data_dir)
+    asked = threading.Event()
+
+    def never_answer(conn, stop) -> None:
+        read_request_head(conn)
+        asked.set()
+        stop.wait(RUN_BOUND)  # until the server closes: the run is mid-fetch when it is killed
+
+    with ExitStack() as stack:
+        web = serve_fakeweb(stack)
+        silent = stack.enter_context(RawServer(never_answer))
+        process = archive_process(data_dir, silent.url("/story"), tmp_path)
+        killed_pid = process.pid
+        try:
+            assert asked.wait(RUN_BOUND), "the run never asked for its article"
+            [(killed_id, status, _)] = run_rows(settings)
+            assert status == "running"
+        finally:
+            process.kill()
+            process.communicate(timeout=RUN_BOUND)
+        process = archive_process(data_dir, web.article_url, tmp_path, text=True)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 0, stderr
+    killed, finished = run_rows(settings)
+    assert (killed.id, killed.status) == (killed_id, "interrupted")
+    assert f"pid {killed_pid}" in killed.error
+    assert finished.status == "ok"

@@ -10,7 +10,7 @@ from pathlib import Path
 import sqlalchemy
 
 from archiver.settings import load_settings
-from archiver.store.schema import captures
+from archiver.store.schema import captures, runs
 from support.warc_audit import read_record
 
 ENV = {"ARCHIVER_FETCH_ALLOW_PRIVATE_NETWORKS": "true", "ARCHIVER_FETCH_PER_HOST_DELAY": "0s",
@@ -47,3 +47,13 @@ def check_db_points_at_warcs(settings, after_id: int = 0) -> int:
         assert row.warc_offset + row.warc_length <= path.stat().st_size, f"capture {row.id} points past {row.warc_file}"
         assert read_record(path, row.warc_offset, row.warc_length)["record_id"] == row.record_id, f"capture {row.id}"
     return last
+
+
+def run_rows(settings) -> list:
+    """(id, status, error) of every run, oldest first, read with SQL of its own (no Store: it would start nothing)."""
+    engine = sqlalchemy.create_engine(settings.storage.database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(sqlalchemy.select(runs.c.id, runs.c.status, runs.c.error).order_by(runs.c.id)).all()
+    finally:
+        engine.dispose()
