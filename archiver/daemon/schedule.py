@@ -18,6 +18,7 @@ its new name, keeping its due time.
 from __future__ import annotations
 
 import logging
+import random
 import sys
 import threading
 from datetime import datetime, timedelta
@@ -46,6 +47,8 @@ for _legacy in LEGACY_MODULES:
 JOB_IDS = ("capture", "check", "report")
 JOBSTORE_TABLE = "apscheduler_jobs"
 _COUNT_LIMIT = 10_000  # fire times counted when logging missed runs; beyond that, "10000 or more"
+# Between the first runs of new jobs, so that they run in JOB_IDS order: the report shows the capture.
+_FIRST_RUN_SPACING = timedelta(seconds=1)
 _EXPECTED = 'as "interval 1h", "cron 0 7 * * *" (minute hour day month weekday) or "off"'
 
 _runner: Callable[[str], None] | None = None
@@ -113,6 +116,7 @@ class DaemonScheduler:
     def __init__(self, settings: ScheduleSettings, store: Store, runner: Callable[[str], None]):
         self.triggers = parse_schedule(settings)
         self.grace = settings.misfire_grace_time
+        self.jitter = settings.jitter
         self._runner = runner
         self._jobstore = SQLAlchemyJobStore(engine=store.job_store_engine(writing=True), tablename=JOBSTORE_TABLE)
         self._stop_requested = threading.Event()
@@ -142,7 +146,9 @@ class DaemonScheduler:
             pass  # not started yet: _on_started stops it as soon as it starts
 
     def _reconcile(self, now: datetime) -> None:
-        for job_id, trigger in self.triggers.items():
+        # A job never stored before runs now (within jitter), not one whole interval after the first start.
+        first_runs = now + timedelta(seconds=random.uniform(0, self.jitter))
+        for position, (job_id, trigger) in enumerate(self.triggers.items()):
             stored = self._jobstore.lookup_job(job_id)
             if trigger is None:
                 if stored is not None:
@@ -151,10 +157,15 @@ class DaemonScheduler:
                 continue
             keep = stored is not None and stored.next_run_time is not None and _same_schedule(stored.trigger, trigger)
             # The stored due time survives a restart unless the schedule itself changed.
-            due = {"next_run_time": stored.next_run_time} if keep else {}
+            if keep:
+                due = {"next_run_time": stored.next_run_time}
+            elif stored is None:
+                due = {"next_run_time": first_runs + position * _FIRST_RUN_SPACING}
+            else:
+                due = {}
             self._scheduler.add_job(run_scheduled_job, trigger, args=(job_id,), id=job_id, name=job_id,
                                     replace_existing=True, **due)
-            self._expected[job_id] = stored.next_run_time if keep else None
+            self._expected[job_id] = due.get("next_run_time")
             missed = _fire_times(trigger, stored.next_run_time, now) if keep else []
             if missed:
                 late = now - missed[-1] > timedelta(seconds=self.grace)
@@ -163,7 +174,8 @@ class DaemonScheduler:
                             _when(missed[0]), _when(missed[-1]),
                             "all later than misfire_grace_time: no catch-up run" if late
                             else "coalesced into one catch-up run now")
-            log.info("job %s: %s%s", job_id, trigger, "" if keep else " (new schedule)")
+            log.info("job %s: %s%s", job_id, trigger,
+                     "" if keep else " (new job: first run now)" if stored is None else " (new schedule)")
 
     def _on_started(self, _event) -> None:
         if self._stop_requested.is_set():

@@ -150,6 +150,31 @@ def _eventually(predicate, timeout: float = WAIT) -> bool:
     return eventually(predicate, timeout)
 
 
+def test_a_first_daemon_runs_every_job_at_start_and_a_restart_keeps_their_due_times(tmp_path):
+    """A new user's first capture comes at once, not one interval later; a restart runs nothing early."""
+    settings = daemon_settings(tmp_path, capture="interval 1h", check="interval 1h", report="cron 0 7 * * *")
+    ran: list[str] = []
+    all_ran = threading.Event()
+
+    def job(name):
+        def run(context):
+            ran.append(name)
+            if len(ran) == 3:
+                all_ran.set()
+        return run
+
+    jobs = {name: job(name) for name in ("capture", "check", "report")}
+    with running(Daemon(settings, jobs=jobs)):
+        assert all_ran.wait(WAIT), f"only {ran} ran at the first start"
+    assert ran == ["capture", "check", "report"]  # in the pipeline's order: the report shows the capture
+    due = _scheduled_runs(settings)
+    assert all(when > datetime.now(timezone.utc) + timedelta(minutes=30) for when in (due["capture"], due["check"]))
+
+    with running(Daemon(settings, jobs=jobs)):
+        pass
+    assert _scheduled_runs(settings) == due and len(ran) == 3
+
+
 def test_a_stop_lets_the_running_fetch_finish_then_starts_no_new_article(tmp_path):
     """The graceful path: the article being fetched is stored, the rest wait for the next run."""
     daemon_box: list[Daemon] = []
@@ -249,6 +274,7 @@ def test_a_job_due_as_the_scheduler_stops_is_dropped_not_an_error(tmp_path):
     try:
         thread.start()
         store = scheduler._jobstore  # the test reaches in: only the job store can make a job due unseen
+        assert _eventually(lambda: ran == ["capture"])  # a new job's first run, at start
         assert _eventually(lambda: scheduler._scheduler.running and store.lookup_job("capture") is not None)
         job = store.lookup_job("capture")
         job._modify(next_run_time=datetime.now(timezone.utc) - timedelta(seconds=1))
@@ -260,7 +286,7 @@ def test_a_job_due_as_the_scheduler_stops_is_dropped_not_an_error(tmp_path):
             logger.removeHandler(lines)
             logger.setLevel(level)
         database.close()
-    assert not thread.is_alive() and ran == []
+    assert not thread.is_alive() and ran == ["capture"]
     assert not [line for line in lines.lines if "Error submitting" in line], lines.lines
     assert "job capture not started: the daemon is stopping" in lines.lines
 
