@@ -3,6 +3,12 @@
 A key's annotation says how its value is parsed; a DURATION, SIZE or TIMEGATES kind in its metadata
 overrides that (archiver.settings.values). The annotations stay text (`from __future__ import annotations`),
 which is what values.parse_value reads.
+
+Every number has bounds in its metadata, both ends included (checks.py refuses a value outside them, naming
+the key; config/archiver.toml writes each range beside its key). They are wide enough for any real use and
+narrow enough to catch a slip: retries = 1e9, a timeout of 0, a TTL of ten years. Where the protocol or a
+library sets a limit, the bound is that limit: 64 simhash bits, 50,000 sitemaps in an index, a misfire
+grace time of at least 1s (APScheduler's positive integer).
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from archiver.settings.values import DURATION, SIZE, TIMEGATES, TimeGate, kind
+from archiver.settings.values import DURATION, SIZE, TIMEGATES, TimeGate, between, kind
 
 
 @dataclass(frozen=True)
@@ -18,7 +24,7 @@ class StorageSettings:
     data_dir: Path = Path("archives")
     database: str = ""  # empty: SQLite at <data_dir>/archiver.db; else an SQLAlchemy URL
     warc_prefix: str = "archiver"
-    warc_max_bytes: int = field(default=1_000_000_000, metadata=kind(SIZE))
+    warc_max_bytes: int = field(default=1_000_000_000, metadata=kind(SIZE, between=("1MB", "100GB")))
 
     @property
     def warc_dir(self) -> Path:
@@ -33,28 +39,30 @@ class StorageSettings:
 class FetchSettings:
     user_agent: str = "archiver/0.1 (+https://github.com/archiver/archiver; web archiving and link checking)"
     contact_url: str = ""
-    connect_timeout: float = field(default=10.0, metadata=kind(DURATION))
-    read_timeout: float = field(default=30.0, metadata=kind(DURATION))
-    total_timeout: float = field(default=120.0, metadata=kind(DURATION))
-    max_body_bytes: int = field(default=50_000_000, metadata=kind(SIZE))
-    max_extract_bytes: int = field(default=5_000_000, metadata=kind(SIZE))
-    extract_processes: int = 2  # 0: extract on the fetch threads (one core between them)
-    max_redirects: int = 10
+    connect_timeout: float = field(default=10.0, metadata=kind(DURATION, between=("0.1s", "10m")))
+    read_timeout: float = field(default=30.0, metadata=kind(DURATION, between=("0.1s", "1h")))
+    total_timeout: float = field(default=120.0, metadata=kind(DURATION, between=("0.1s", "24h")))
+    max_body_bytes: int = field(default=50_000_000, metadata=kind(SIZE, between=("1kB", "10GB")))
+    max_extract_bytes: int = field(default=5_000_000, metadata=kind(SIZE, between=("1kB", "1GB")))
+    # 0: extract on the fetch threads (one core between them)
+    extract_processes: int = field(default=2, metadata=between(0, 64))
+    max_redirects: int = field(default=10, metadata=between(0, 50))
     allow_private_networks: bool = False
     respect_robots: bool = True
-    global_concurrency: int = 16
-    per_host_concurrency: int = 2
-    per_host_delay: float = field(default=1.0, metadata=kind(DURATION))
-    retries: int = 2
-    retry_backoff: float = field(default=1.0, metadata=kind(DURATION))  # first wait; doubles per attempt
-    retry_after_cap: float = field(default=30.0, metadata=kind(DURATION))  # longer Retry-After: give up this check
+    global_concurrency: int = field(default=16, metadata=between(1, 256))
+    per_host_concurrency: int = field(default=2, metadata=between(1, 64))
+    per_host_delay: float = field(default=1.0, metadata=kind(DURATION, between=("0s", "10m")))
+    retries: int = field(default=2, metadata=between(0, 10))
+    # The first wait before a retry, doubled per attempt; a longer Retry-After than the cap gives up this check.
+    retry_backoff: float = field(default=1.0, metadata=kind(DURATION, between=("0s", "1m")))
+    retry_after_cap: float = field(default=30.0, metadata=kind(DURATION, between=("0s", "1h")))
     # Politeness (archiver/fetch/politeness.py); each key is explained in config/archiver.toml.
-    robots_ttl: float = field(default=24 * 3600.0, metadata=kind(DURATION))
-    robots_unreachable_ttl: float = field(default=600.0, metadata=kind(DURATION))
-    max_crawl_delay: float = field(default=30.0, metadata=kind(DURATION))
+    robots_ttl: float = field(default=24 * 3600.0, metadata=kind(DURATION, between=("1m", "30d")))
+    robots_unreachable_ttl: float = field(default=600.0, metadata=kind(DURATION, between=("0s", "1d")))
+    max_crawl_delay: float = field(default=30.0, metadata=kind(DURATION, between=("0s", "1h")))
     robots_ignore_for_articles: bool = False
-    max_backoff_delay: float = field(default=60.0, metadata=kind(DURATION))
-    failure_memory: float = field(default=600.0, metadata=kind(DURATION))
+    max_backoff_delay: float = field(default=60.0, metadata=kind(DURATION, between=("0s", "1h")))
+    failure_memory: float = field(default=600.0, metadata=kind(DURATION, between=("0s", "1d")))
 
     @property
     def user_agent_header(self) -> str:
@@ -65,21 +73,21 @@ class FetchSettings:
 
 @dataclass(frozen=True)
 class HealthSettings:
-    confirm_checks: int = 3
-    confirm_interval: float = field(default=72 * 3600.0, metadata=kind(DURATION))
-    recheck_alive: float = field(default=7 * 86400.0, metadata=kind(DURATION))
-    recheck_failing: float = field(default=3 * 86400.0, metadata=kind(DURATION))
+    confirm_checks: int = field(default=3, metadata=between(1, 100))
+    confirm_interval: float = field(default=72 * 3600.0, metadata=kind(DURATION, between=("0s", "365d")))
+    recheck_alive: float = field(default=7 * 86400.0, metadata=kind(DURATION, between=("0s", "365d")))
+    recheck_failing: float = field(default=3 * 86400.0, metadata=kind(DURATION, between=("0s", "365d")))
     # Near-duplicate: 64-bit simhashes within this many bits (Manku et al. use 3 for web pages).
-    minor_simhash_bits: int = 3
+    minor_simhash_bits: int = field(default=3, metadata=between(0, 64))
     # Shingle overlap (Jaccard over word 3-grams) at or above which a change is still minor. Measured on a
     # 557-word article: timestamps, counters, ads and all trivial changes at once score 0.92-1.00; one
     # paragraph in ten rewritten scores 0.83, which is a real edit a citer should see, hence 0.85.
-    minor_similarity: float = 0.85
+    minor_similarity: float = field(default=0.85, metadata=between(0, 1))
     # Cosine similarity of term vectors below which a page is about something else. A real edit scored
     # 0.84 and a replacement 0.10 on our fixtures; 0.25 leaves room on both sides.
-    off_topic_similarity: float = 0.25
+    off_topic_similarity: float = field(default=0.25, metadata=between(0, 1))
     # Word count falling by this share or more means the content was replaced or gutted.
-    off_topic_shrink: float = 0.70
+    off_topic_shrink: float = field(default=0.70, metadata=between(0, 1))
 
 
 @dataclass(frozen=True)
@@ -89,9 +97,9 @@ class SourcesSettings:
     sitemaps: tuple[str, ...] = ()  # XML sitemap or sitemap-index URLs (or files)
     # Bounds on what one feed or sitemap may cost: bytes after decompression, URLs per sitemap
     # (the sitemap protocol's own limit is 50,000), and sitemaps read from one index.
-    max_document_bytes: int = field(default=50_000_000, metadata=kind(SIZE))
-    max_sitemap_urls: int = 50_000
-    max_sitemaps: int = 50
+    max_document_bytes: int = field(default=50_000_000, metadata=kind(SIZE, between=("1kB", "1GB")))
+    max_sitemap_urls: int = field(default=50_000, metadata=between(1, 1_000_000))
+    max_sitemaps: int = field(default=50, metadata=between(1, 50_000))
 
 
 @dataclass(frozen=True)
@@ -101,12 +109,12 @@ class ScheduleSettings:
     capture: str = "interval 1h"
     check: str = "interval 6h"
     report: str = "cron 0 7 * * *"
-    jitter: float = field(default=60.0, metadata=kind(DURATION))  # random delay added to each run
+    jitter: float = field(default=60.0, metadata=kind(DURATION, between=("0s", "6h")))  # random delay added to each run
     # A run that could not start on time (daemon down, previous run still busy) still runs this late;
     # runs missed while the daemon was down are coalesced into one catch-up run.
-    misfire_grace_time: float = field(default=6 * 3600.0, metadata=kind(DURATION))
+    misfire_grace_time: float = field(default=6 * 3600.0, metadata=kind(DURATION, between=("1s", "3650d")))
     # On SIGTERM/SIGINT: how long running fetches may take to finish before the daemon cuts them off.
-    stop_timeout: float = field(default=30.0, metadata=kind(DURATION))
+    stop_timeout: float = field(default=30.0, metadata=kind(DURATION, between=("0s", "1h")))
 
 
 @dataclass(frozen=True)
@@ -120,11 +128,11 @@ class MementoSettings:
     enabled: bool = False
     timegates: tuple[TimeGate, ...] = field(
         default=(TimeGate("Internet Archive", "https://web.archive.org/web/{url}"),), metadata=kind(TIMEGATES))
-    lookup_limit_per_run: int = 20
-    refresh_interval: float = field(default=30 * 86400.0, metadata=kind(DURATION))
+    lookup_limit_per_run: int = field(default=20, metadata=between(0, 1000))
+    refresh_interval: float = field(default=30 * 86400.0, metadata=kind(DURATION, between=("1h", "365d")))
     submit_new_captures: bool = False
     save_endpoint: str = "https://web.archive.org/save/{url}"
-    submit_limit_per_run: int = 10
+    submit_limit_per_run: int = field(default=10, metadata=between(0, 1000))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ that does not parse raises ConfigError naming the key, the value and what was ex
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,9 +22,45 @@ SIZE = "size"  # "50MB", "1GiB", "1024", or a number of bytes
 TIMEGATES = "timegates"  # [{name = "...", url = "...{url}..."}], or "name=template; name=template" in the environment
 
 
-def kind(name: str) -> dict:
-    """Field metadata naming the kind of a key: field(default=..., metadata=kind(DURATION))."""
-    return {"kind": name}
+def kind(name: str, between: tuple[str, str] | None = None) -> dict:
+    """Field metadata naming the kind of a key, and its bounds written as in the config file:
+    field(default=10.0, metadata=kind(DURATION, between=("0.1s", "10m")))."""
+    if between is None:
+        return {"kind": name}
+    parse = {DURATION: parse_duration, SIZE: parse_size}[name]
+    return {"kind": name, "bounds": (parse(name, between[0]), parse(name, between[1]))}
+
+
+def between(low: float, high: float) -> dict:
+    """Field metadata bounding a plain number, both ends included: field(default=2, metadata=between(0, 10))."""
+    return {"bounds": (low, high)}
+
+
+def describe(fld: dataclasses.Field, number: float) -> str:
+    """`number` written as the config file writes the key `fld`: "10m", "1GB", "0.85", "3"."""
+    field_kind = fld.metadata.get("kind")
+    if field_kind == DURATION:
+        return _in_units(number, {"s": 1, "m": 60, "h": 3600, "d": 86400}, "s")  # "7d", never "1w"
+    if field_kind == SIZE:
+        return _in_units(number, {"B": 1, "kB": 1000, "MB": 1000**2, "GB": 1000**3}, "")
+    return str(number) if isinstance(number, int) else f"{number:g}"
+
+
+def describe_bounds(fld: dataclasses.Field) -> str:
+    """The range of the key `fld`, as its error message and config/archiver.toml write it: "from 0 to 10"."""
+    low, high = fld.metadata["bounds"]
+    return f"from {describe(fld, low)} to {describe(fld, high)}"
+
+
+def _in_units(number: float, units: dict[str, int], bare: str) -> str:
+    """The largest unit that divides `number` evenly ("72h", "5MB"); else `number` in the smallest, `bare` unit."""
+    if not math.isfinite(number):
+        return str(number)
+    if number > 0:
+        for unit, size in sorted(units.items(), key=lambda item: -item[1]):
+            if number % size == 0:
+                return f"{number // size:g}{unit}"
+    return f"{number:g}{bare}"
 
 
 @dataclass(frozen=True)
