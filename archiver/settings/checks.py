@@ -2,16 +2,19 @@
 
 values.py rejects a value that does not parse; these reject one that parses but cannot work: a number
 outside its key's bounds (a concurrency of 0, a timeout of 0, retries = 1e9), a WARC prefix that is no
-file name, a TimeGate without {url}. Each raises ConfigError naming the key.
+file name, a TimeGate without {url}, a feed that is neither a URL nor a file. Each raises ConfigError
+naming the key.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import fields
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from archiver.errors import ConfigError
-from archiver.settings.tables import MementoSettings, Settings
+from archiver.settings.tables import MementoSettings, Settings, SourcesSettings
 from archiver.settings.values import describe, describe_bounds
 
 
@@ -23,7 +26,25 @@ def validate(settings: Settings) -> None:
     if database and not re.match(r"^(sqlite|postgresql)(\+\w+)?://", database):
         raise ConfigError("storage.database", database,
                           "empty (SQLite in data_dir) or a sqlite:// or postgresql+psycopg:// URL")
+    _validate_feeds(settings.sources)
     _validate_memento(settings.memento)
+
+
+def _validate_feeds(sources: SourcesSettings) -> None:
+    """Each feed and sitemap is an http(s) URL or a path that exists (made absolute by loading.py).
+
+    Anything else is a slip (a URL without its scheme, a misspelt file), refused now rather than skipped
+    with a warning at every capture cycle. A file deleted later is still only a warning then.
+    """
+    for name in ("feeds", "sitemaps"):
+        for entry in getattr(sources, name):
+            parts = urlsplit(entry)
+            if parts.scheme.lower() in ("http", "https") and parts.hostname:
+                continue
+            if not parts.scheme and Path(entry).exists():
+                continue
+            raise ConfigError(f"sources.{name}", entry,
+                              "an http(s) URL, or a file that exists (a relative path is relative to the config file)")
 
 
 def _validate_bounds(settings: Settings) -> None:

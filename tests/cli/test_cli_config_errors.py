@@ -33,3 +33,21 @@ def test_a_config_file_that_never_ends_is_refused_within_bounded_memory(tmp_path
                           timeout=60, address_space=512 << 20)
     assert run.exit_code == 3, run.stderr
     assert "/dev/zero" in run.stderr and "at most" in run.stderr
+
+
+@pytest.mark.parametrize("key", ["feeds", "sitemaps"])
+def test_a_feed_or_sitemap_that_is_neither_a_url_nor_a_file_exits_3_naming_it(work, monkeypatch, capsys, key):
+    monkeypatch.setenv("ARCHIVER_FETCH_EXTRACT_PROCESSES", "0")
+    config = work / "archiver.toml"
+    config.write_text(f'[sources]\n{key} = ["notaurl"]\n')
+    data_dir = str(work / "archives")
+
+    code = main(["--config", str(config), "--data-dir", data_dir, "run"])
+
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert f"sources.{key}" in err and "notaurl" in err and "http(s) URL" in err
+    # What is right is kept: an http(s) URL, and a file that exists (relative to the config file).
+    (work / "local.xml").write_text("<rss version='2.0'><channel></channel></rss>\n")
+    config.write_text(f'[sources]\n{key} = ["https://news.test/{key}.xml", "local.xml"]\n')
+    assert main(["--config", str(config), "--data-dir", data_dir, "status"]) == 0
