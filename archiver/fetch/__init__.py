@@ -8,7 +8,8 @@ dial (resolve, guard, connect), guard (which addresses are refused),
 deadline (the total timeout and its watchdog), stream (body to spooled file),
 decompress (bounded content decoding), redirects (fetchable URLs, redirect targets),
 failures (exceptions to observations); and politeness (what every request owes
-its host) with scheduler (per-host slots and spacing on an injectable clock),
+its host) with frontier (per-host queues: which request starts next, on an
+injectable clock; it also runs the workers of a cycle's tasks), hosts (HostKey),
 backoff (429/503 widen a host's delay), memory (remembered dns/refused
 failures) and robots (robots.txt via protego, cached per origin).
 """

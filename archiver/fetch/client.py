@@ -16,15 +16,16 @@ import requests
 from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
 
 from archiver.errors import FetchError
+from archiver.fetch.clock import SYSTEM_CLOCK, MonotonicClock
 from archiver.fetch.connection import FetchScope, fetch_scope
 from archiver.fetch.deadline import Watchdog
 from archiver.fetch.dial import Dialer, Resolver, resolve_system
 from archiver.fetch.failures import SEND_ERRORS, send_failure, total_timeout
 from archiver.fetch.guard import NetworkGuard
+from archiver.fetch.hosts import HostKey, host_key
 from archiver.fetch.politeness import Politeness
 from archiver.fetch.redirects import fetchable_url, method_after_redirect, redirect_target
 from archiver.fetch.robots import ROBOTS_MAX_BYTES, ROBOTS_MAX_REDIRECTS, ROBOTS_TOTAL_TIMEOUT
-from archiver.fetch.scheduler import SYSTEM_CLOCK, HostKey, MonotonicClock, host_key
 from archiver.fetch.session import build_session
 from archiver.fetch.stream import consistent_headers, read_body
 from archiver.models import Exchange, Fetch, Observation
@@ -89,6 +90,7 @@ class Fetcher:
         *,
         ignore_robots: bool = False,
         follow_redirects: bool = True,
+        not_before: float = 0.0,
     ) -> Fetch:
         """Fetch `url`, following redirects by hand, within settings.total_timeout.
 
@@ -97,13 +99,19 @@ class Fetcher:
         articles, when settings.robots_ignore_for_articles says so); every
         other politeness rule still applies. `follow_redirects=False` ends the
         fetch at the first answer, a redirect included (a Memento TimeGate's
-        302 is the answer itself, not a hop to follow).
+        302 is the answer itself, not a hop to follow). `not_before` (on the
+        politeness clock, see `now()`) holds the first request back: a retry
+        waits in its host's queue, holding no slot, instead of sleeping.
         """
         limits = self._page_limits[ignore_robots]
         if not follow_redirects:
             limits = replace(limits, follow_redirects=False)
-        fetch, _ = self._run(url, method, extra_headers or {}, limits)
+        fetch, _ = self._run(url, method, extra_headers or {}, limits, not_before)
         return fetch
+
+    def now(self) -> float:
+        """The politeness clock's time, for `not_before`."""
+        return self.politeness.frontier.now()
 
     def new_check(self) -> None:
         """A new check begins: hosts that failed hard, or whose robots.txt was unreachable, are asked again."""
@@ -121,7 +129,7 @@ class Fetcher:
         self.close()
 
     def _run(
-        self, url: str, method: str, extra_headers: Mapping[str, str], limits: _Limits
+        self, url: str, method: str, extra_headers: Mapping[str, str], limits: _Limits, not_before: float = 0.0
     ) -> tuple[Fetch, FetchError | None]:
         started_at = _utcnow()
         deadline = self._watchdog.start(limits.total_timeout)
@@ -129,7 +137,7 @@ class Fetcher:
         failure: FetchError | None = None
         try:
             with fetch_scope(self._dialer, deadline) as scope:
-                self._follow(url, method.upper(), extra_headers, scope, exchanges, limits)
+                self._follow(url, method.upper(), extra_headers, scope, exchanges, limits, not_before)
         except FetchError as error:
             failure = error
         finally:
@@ -155,6 +163,7 @@ class Fetcher:
         scope: FetchScope,
         exchanges: list[Exchange],
         limits: _Limits,
+        not_before: float = 0.0,
     ) -> None:
         """Append one Exchange per hop until a final response; raise FetchError when the chain fails."""
         cookies = RequestsCookieJar()  # cookies live for one redirect chain: sites set one, then redirect
@@ -171,7 +180,8 @@ class Fetcher:
             if limits.check_robots:
                 with scope.deadline.paused_while():  # robots.txt has its own deadline
                     self.politeness.check_robots(request.url, key, self._fetch_robots)  # type: ignore[arg-type]
-            exchange = self._exchange(request, key, scope, cookies, limits)
+            exchange = self._exchange(request, key, scope, cookies, limits, not_before)
+            not_before = 0.0  # the later hops go as soon as their hosts allow
             exchanges.append(exchange)
             target = redirect_target(exchange)
             if target is None or not limits.follow_redirects:
@@ -190,10 +200,11 @@ class Fetcher:
             raise FetchError(Observation.INVALID_URL.value, f"{url!r}: {error}") from None
 
     def _exchange(
-        self, request: requests.PreparedRequest, key: HostKey, scope: FetchScope, cookies: RequestsCookieJar, limits: _Limits
+        self, request: requests.PreparedRequest, key: HostKey, scope: FetchScope, cookies: RequestsCookieJar,
+        limits: _Limits, not_before: float = 0.0,
     ) -> Exchange:
         """Send one request in a slot of its host; its answer paces the host."""
-        with self.politeness.request_slot(key, scope.deadline):
+        with self.politeness.request_slot(key, scope.deadline, not_before):
             exchange = self._send(request, scope, cookies, limits)
             self.politeness.answered(key, exchange)
         return exchange

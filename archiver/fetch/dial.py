@@ -28,14 +28,16 @@ class ConnectionRefused(FetchError):
 Resolver = Callable[[str, int], list[str]]
 SocketOption = tuple[int, int, int]
 
-# RFC 6761 special-use names, answered here so that a lookup never leaves the machine.
-_NEVER_RESOLVE = frozenset({"invalid", "test", "example"})
+# RFC 6761 special-use names that may be answered here, so that their lookup never leaves the machine:
+# .invalid never resolves, localhost is loopback. Not .test or .example: applications and resolvers
+# should not treat those as special (RFC 6761 6.2, 6.5), and staging and internal sites use them.
+_NEVER_RESOLVE = frozenset({"invalid"})
 _LOOPBACK_NAMES = frozenset({"localhost"})
 _LOOPBACK_ADDRESSES = ["127.0.0.1", "::1"]
 
 
 def resolve_system(host: str, port: int) -> list[str]:
-    """The system resolver (getaddrinfo), with RFC 6761 reserved names answered locally."""
+    """The system resolver (getaddrinfo), with .invalid and localhost answered locally (RFC 6761)."""
     top_label = host.rstrip(".").rsplit(".", 1)[-1].lower()
     if top_label in _NEVER_RESOLVE:
         raise socket.gaierror(socket.EAI_NONAME, f"reserved name .{top_label} never resolves (RFC 6761)")

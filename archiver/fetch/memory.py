@@ -14,8 +14,9 @@ from __future__ import annotations
 import threading
 
 from archiver.errors import FetchError
+from archiver.fetch.clock import SYSTEM_CLOCK, MonotonicClock
 from archiver.fetch.dial import ConnectionRefused
-from archiver.fetch.scheduler import SYSTEM_CLOCK, HostKey, MonotonicClock
+from archiver.fetch.hosts import HostKey
 from archiver.models import Observation
 
 # Entries are swept when the table grows past this: a long-running daemon meets many dead hosts.

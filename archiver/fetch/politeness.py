@@ -2,7 +2,7 @@
 
 Before: robots.txt must allow the URL (robots.py; its Crawl-delay paces the
 host), a hard failure remembered for the host answers at once without asking
-again (memory.py), and the request waits for a slot of its host (scheduler.py).
+again (memory.py), and the request waits in its host's queue for a start (frontier.py).
 After: the answer moves the host's pace (backoff.py), and a hard failure is
 remembered.
 
@@ -20,10 +20,12 @@ from contextlib import contextmanager
 
 from archiver.errors import FetchError
 from archiver.fetch.backoff import retry_after
+from archiver.fetch.clock import SYSTEM_CLOCK, MonotonicClock
 from archiver.fetch.deadline import Deadline
+from archiver.fetch.frontier import Frontier
+from archiver.fetch.hosts import HostKey
 from archiver.fetch.memory import FailureMemory
 from archiver.fetch.robots import RobotsCache, RobotsFetcher, product_token
-from archiver.fetch.scheduler import SYSTEM_CLOCK, HostKey, HostScheduler, MonotonicClock
 from archiver.models import Exchange, Observation
 from archiver.settings import FetchSettings
 
@@ -38,9 +40,10 @@ class Politeness:
         on_start: Callable[[HostKey, float], None] | None = None,
     ):
         self.max_crawl_delay = settings.max_crawl_delay
-        self.scheduler = HostScheduler(
+        self.frontier = Frontier(
             settings.per_host_concurrency,
             settings.per_host_delay,
+            global_limit=settings.global_concurrency,
             max_backoff=settings.max_backoff_delay,
             clock=clock,
             on_start=on_start,
@@ -54,28 +57,31 @@ class Politeness:
         """Raise robots_disallowed (or the host's own failure) unless robots.txt lets us fetch `url`."""
         rules = self.robots.rules_for(url, fetch_robots)
         crawl_delay = rules.crawl_delay(self.robots.token) or 0.0
-        self.scheduler.set_crawl_delay(key, min(crawl_delay, self.max_crawl_delay))
+        self.frontier.set_crawl_delay(key, min(crawl_delay, self.max_crawl_delay))
         refusal = rules.refusal(url, self.robots.token)
         if refusal is not None:
             raise FetchError(Observation.ROBOTS_DISALLOWED.value, refusal)
 
     @contextmanager
-    def request_slot(self, key: HostKey, deadline: Deadline) -> Iterator[None]:
-        """Hold a slot of `key` around one request; a hard failure raised inside is remembered."""
+    def request_slot(self, key: HostKey, deadline: Deadline, not_before: float = 0.0) -> Iterator[None]:
+        """Hold a slot of `key` around one request (started no sooner than `not_before` on the clock).
+
+        A hard failure raised inside is remembered for the host.
+        """
         self._raise_remembered(key)  # before queueing: a host known dead is not waited for
         with deadline.paused_while():
-            self.scheduler.acquire(key, before_start=lambda: self._raise_remembered(key))
+            self.frontier.acquire(key, before_start=lambda: self._raise_remembered(key), not_before=not_before)
         try:
             yield
         except FetchError as error:
             self.failures.remember(key, error)
             raise
         finally:
-            self.scheduler.release(key)
+            self.frontier.release(key)
 
     def answered(self, key: HostKey, exchange: Exchange) -> None:
         """The host answered: widen its pace after 429/503 (Retry-After as a floor), relax it otherwise."""
-        self.scheduler.answered(key, exchange.status, retry_after(exchange.header("Retry-After")))
+        self.frontier.answered(key, exchange.status, retry_after(exchange.header("Retry-After")))
 
     def new_check(self) -> None:
         self.failures.clear()

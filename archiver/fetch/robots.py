@@ -40,7 +40,8 @@ from urllib.parse import urlsplit
 from protego import Protego
 
 from archiver.errors import FetchError
-from archiver.fetch.scheduler import DEFAULT_PORTS, SYSTEM_CLOCK, MonotonicClock
+from archiver.fetch.clock import SYSTEM_CLOCK, MonotonicClock
+from archiver.fetch.hosts import DEFAULT_PORTS
 from archiver.models import Fetch, Observation
 
 log = logging.getLogger("archiver.fetch")

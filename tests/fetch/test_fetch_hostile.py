@@ -8,8 +8,8 @@ import socket
 import threading
 import time
 import tracemalloc
+from collections.abc import Iterator
 from functools import lru_cache
-from typing import Iterator
 
 import pytest
 

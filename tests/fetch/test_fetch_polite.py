@@ -13,7 +13,8 @@ import threading
 import pytest
 
 from archiver.fetch.backoff import next_backoff
-from archiver.fetch.scheduler import HostKey, HostScheduler
+from archiver.fetch.frontier import Frontier
+from archiver.fetch.hosts import HostKey
 from archiver.models import Observation
 from support.loopback import LoopbackServer, Reply, closed_port
 from support.polite import WAIT, CountingResolver, FakeClock, InFlight, StartLog, polite_fetcher, run_in_threads
@@ -72,7 +73,7 @@ def test_two_hosts_proceed_independently():
 
 def test_each_host_is_paced_on_its_own_clock():
     clock = FakeClock()
-    scheduler = HostScheduler(2, 1.0, clock=clock)
+    scheduler = Frontier(2, 1.0, clock=clock)
     first, second = HostKey("127.0.0.1", 80), HostKey("127.0.0.2", 80)
     for key in (first, second, first, second):
         with scheduler.slot(key):
@@ -134,7 +135,7 @@ def test_back_off_widens_after_429_and_503_and_relaxes_after_answers():
         delays = []
         for path in ("/ok", "/busy", "/unavailable", "/ok", "/ok", "/ok"):
             fetcher.fetch(server.url(path))
-            delays.append(fetcher.politeness.scheduler.pace(key).delay)
+            delays.append(fetcher.politeness.frontier.pace(key).delay)
     # Retry-After 3 is a floor over doubling 1; 503 doubles again; each answer halves, down to the base.
     assert delays == [1.0, 3.0, 6.0, 3.0, 1.5, 1.0]
     assert clock.sleeps == [1.0, 3.0, 6.0, 3.0, 1.5]  # the waits before each later request, on the fake clock
@@ -145,7 +146,7 @@ def test_back_off_is_capped_even_when_retry_after_asks_for_more():
             polite_fetcher(respect_robots=False, max_backoff_delay=5.0) as fetcher:
         fetcher.fetch(server.url("/busy"))
         fetcher.fetch(server.url("/busy"))
-        pace = fetcher.politeness.scheduler.pace(HostKey("127.0.0.1", server.port))
+        pace = fetcher.politeness.frontier.pace(HostKey("127.0.0.1", server.port))
     assert pace.delay == pace.backoff == 5.0 and pace.answered
 
 
@@ -190,6 +191,6 @@ def test_waiting_for_a_slot_is_not_charged_to_the_total_timeout():
         fetcher_box["fetcher"] = fetcher
         assert fetcher.fetch(server.url("/")).failure is None
         second = fetcher.fetch(server.url("/"))  # waits out per_host_delay on the blocking clock
-    assert fetcher.politeness.scheduler.pace(HostKey("127.0.0.1", server.port)).last_start is not None
+    assert fetcher.politeness.frontier.pace(HostKey("127.0.0.1", server.port)).last_start is not None
     assert second.failure is None, second.failure_detail
     assert second.final.status == 200

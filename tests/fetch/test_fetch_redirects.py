@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from archiver.models import Observation
 from support.loopback import LoopbackServer, Reply, Seen

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
@@ -11,7 +11,7 @@ import pytest
 from archiver.fetch.retry import retry_after_seconds, retry_delay
 from archiver.models import Body, Exchange, Fetch, Observation
 
-NOW = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def fetch_with(status: int | None = None, headers=(), failure=None, detail="") -> Fetch:

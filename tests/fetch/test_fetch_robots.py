@@ -11,8 +11,8 @@ import gzip
 
 import pytest
 
+from archiver.fetch.hosts import HostKey
 from archiver.fetch.robots import ROBOTS_MAX_BYTES, product_token, robots_url
-from archiver.fetch.scheduler import HostKey
 from archiver.models import Observation
 from support.loopback import LoopbackServer, RawServer, Reply, closed_port, read_request_head, reset
 from support.polite import FakeClock, polite_fetcher, run_in_threads
@@ -125,7 +125,7 @@ def test_crawl_delay_paces_the_host_up_to_max_crawl_delay(asked, applied):
             polite_fetcher(clock, max_crawl_delay=30.0) as fetcher:
         fetcher.fetch(server.url("/a"))
         fetcher.fetch(server.url("/b"))
-        pace = fetcher.politeness.scheduler.pace(HostKey("127.0.0.1", server.port))
+        pace = fetcher.politeness.frontier.pace(HostKey("127.0.0.1", server.port))
     assert pace.crawl_delay == pace.delay == applied
     assert clock.sleeps == [applied, applied]  # robots.txt, then /a and /b each a Crawl-delay later
 

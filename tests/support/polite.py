@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 from archiver.fetch import Fetcher
-from archiver.fetch.scheduler import HostKey
+from archiver.fetch.hosts import HostKey
 from archiver.settings import FetchSettings
 from support.loopback import Reply, Seen
 
@@ -35,6 +35,10 @@ class FakeClock:
         with self._lock:
             self.sleeps.append(seconds)
             self._now += seconds
+
+    def wait(self, condition: threading.Condition, seconds: float) -> None:
+        """Waiting out `seconds` on this clock moves it at once, as sleep does; no real time passes."""
+        self.sleep(seconds)
 
     def advance(self, seconds: float) -> None:
         with self._lock:
