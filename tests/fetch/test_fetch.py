@@ -171,7 +171,7 @@ def test_cookies_are_kept_within_a_redirect_chain_only(make_fetcher):
         ("http://example.org:port/", Observation.INVALID_URL),
         ("example.org/no-scheme", Observation.INVALID_URL),
         ("http://nonexistent.invalid/", Observation.DNS_ERROR),
-        ("https://server.test/", Observation.DNS_ERROR),
+        ("https://server.INVALID./", Observation.DNS_ERROR),  # any case, fully qualified
     ],
 )
 def test_unfetchable_urls_fail_without_raising(make_fetcher, url, failure):

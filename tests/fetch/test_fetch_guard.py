@@ -62,12 +62,24 @@ def test_guard_allows_exactly_the_listed_endpoints():
     NetworkGuard(allow_private=True).check("10.0.0.1", 80)
 
 
-def test_localhost_and_reserved_names_never_reach_dns():
+def test_only_localhost_and_invalid_are_answered_without_dns(monkeypatch):
+    asked: list[str] = []
+
+    def system_resolver(host, port, *args, **kwargs):  # stands in for DNS: nothing leaves the machine
+        asked.append(host)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("192.0.2.7", port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", system_resolver)
     assert resolve_system("localhost", 80) == ["127.0.0.1", "::1"]
     assert resolve_system("app.localhost.", 80) == ["127.0.0.1", "::1"]
-    for name in ("nonexistent.invalid", "a.test", "www.example"):
+    for name in ("nonexistent.invalid", "x.INVALID."):
         with pytest.raises(socket.gaierror):
             resolve_system(name, 80)
+    assert asked == []
+    # RFC 6761 6.2 and 6.5: .test and .example are names like any other for applications and resolvers.
+    for name in ("staging.test", "www.example", "intranet.example."):
+        assert resolve_system(name, 80) == ["192.0.2.7"]
+    assert asked == ["staging.test", "www.example", "intranet.example."]
 
 
 @pytest.fixture
