@@ -15,11 +15,26 @@ import click
 from rich.console import Console
 
 from archiver import __version__
-from archiver.cli.terminal import print_articles, print_check, print_daemon, print_summaries, progress_callback
+from archiver.cli.terminal import (
+    print_articles,
+    print_check,
+    print_daemon,
+    print_references,
+    print_summaries,
+    progress_callback,
+)
 from archiver.daemon import Daemon
 from archiver.daemon.lock import LOCK_FILE_NAME, LockHeld, read_lock_holder
 from archiver.daemon.schedule import scheduled_runs
-from archiver.errors import ArchiverError, ConfigError, RecordError, SourceError
+from archiver.errors import (
+    ArchiverError,
+    ConfigError,
+    DatabaseFull,
+    DatabaseLost,
+    RecordError,
+    SourceError,
+    StoragePathError,
+)
 from archiver.logs import configure_logging
 from archiver.pipeline import (
     ArticleSummary,
@@ -78,7 +93,10 @@ def _console(ctx: click.Context) -> Console:
 def cli(ctx: click.Context, config: str | None, data_dir: str | None, verbose: int, quiet: bool) -> None:
     """Archive articles and everything they link to; check which links died or changed."""
     verbosity = -1 if quiet else verbose
-    ctx.obj = {"config": config, "data_dir": data_dir, "verbosity": verbosity, "console": Console(stderr=False, quiet=quiet)}
+    # No markup or emoji codes in plain strings: what the commands print holds titles, URLs and paths
+    # from the web or the user ("[/b]", "[fe80::1]", ":cat:"); styled output is built as rich Text.
+    console = Console(stderr=False, quiet=quiet, markup=False, emoji=False)
+    ctx.obj = {"config": config, "data_dir": data_dir, "verbosity": verbosity, "console": console}
 
 
 @cli.command()
@@ -91,8 +109,8 @@ def archive(ctx: click.Context, urls: tuple[str, ...]) -> None:
     for url in urls:
         try:
             articles.append(article_from_cli(url))
-        except ValueError as exc:
-            raise click.UsageError(f"invalid URL {url!r}: {exc}") from None
+        except ValueError as exc:  # the message names the URL and the reason
+            raise click.UsageError(str(exc)) from None
     summaries = _capture(ctx, settings, articles, "archive")
     print_summaries(_console(ctx), summaries)
 
@@ -105,8 +123,8 @@ def add(ctx: click.Context, urls: tuple[str, ...]) -> None:
     settings = _settings(ctx)
     try:
         articles = [article_from_cli(url) for url in urls]
-    except ValueError as exc:
-        raise click.UsageError(f"invalid URL: {exc}") from None
+    except ValueError as exc:  # the message names the URL and the reason
+        raise click.UsageError(str(exc)) from None
     with open_store(settings) as store:
         created = sum(store.add_article(article, utc_now())[1] for article in articles)
     _console(ctx).print(f"{created} article(s) added, {len(articles) - created} already registered")
@@ -251,8 +269,7 @@ def status(ctx: click.Context, require_daemon: bool) -> None:
     for kind, entries in (("feed", sources.feeds), ("sitemap", sources.sitemaps)):
         for entry in entries:
             console.print(f"  {kind}: {entry}", soft_wrap=True, markup=False, highlight=False)
-    by_verdict = ", ".join(f"{verdict} {count}" for verdict, count in sorted(verdicts.items()))
-    console.print(f"links by verdict: {by_verdict or 'no links yet'}", soft_wrap=True)
+    print_references(console, rows, verdicts)
     print_daemon(console, due, holder)
     if holder is None and require_daemon:
         ctx.exit(EXIT_ERROR)
@@ -366,9 +383,12 @@ def main(argv: list[str] | None = None) -> int:
     except SourceError as exc:
         click.echo(f"archiver: {exc}", err=True)
         return EXIT_USAGE
-    except RecordError as exc:
+    except (RecordError, DatabaseFull) as exc:
         click.echo(f"archiver: storage full or not writable, run stopped: {exc}", err=True)
         return EXIT_STORAGE
+    except (StoragePathError, DatabaseLost) as exc:  # the user must fix the path, or say what to do
+        click.echo(f"archiver: {exc}", err=True)
+        return EXIT_USAGE
     except ArchiverError as exc:
         click.echo(f"archiver: {exc}", err=True)
         return EXIT_ERROR

@@ -3,6 +3,10 @@
 Rich output on a terminal; plain, unwrapped, tab-separated lines when piped, so
 the output greps well. Only the CLI uses this module, and it only prints: the
 commands read the database and the lock file and hand over what they found.
+
+Titles, URLs, paths and error details come from the web or from a user, so they
+reach Rich only inside Text objects: never parsed as markup ("[/b]" in a title,
+"[fe80::1]" in a URL) or emoji codes (":cat:" in a wiki URL), control characters dropped.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
+from rich.text import Text
 
 from archiver.daemon.lock import LockHolder
 from archiver.daemon.schedule import JOB_IDS
 from archiver.pipeline import ArticleSummary, CheckSummary
+from archiver.report.formats.common import one_line
 
 
 @contextmanager
@@ -26,7 +32,7 @@ def progress_callback(console: Console):
     if not console.is_terminal:
         yield None
         return
-    columns = (TextColumn("{task.description}", style="cyan"), BarColumn(), MofNCompleteColumn())
+    columns = (TextColumn("{task.description}", style="cyan", markup=False), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("working", total=0)
 
@@ -38,19 +44,30 @@ def progress_callback(console: Console):
         yield on_progress
 
 
+def plain(text: object) -> Text:
+    """Text from the web or a user, printed as it is: no markup, no emoji codes, no control characters."""
+    return Text(one_line(str(text)))
+
+
 def print_summaries(console: Console, summaries: list[ArticleSummary]) -> None:
+    """Per article: its references, how many have a response in the WARCs, and how many are healthy.
+
+    The two splits are different questions: a 404 is captured (the evidence is kept) and failing.
+    """
     for summary in summaries:
         if not summary.captured:
-            console.print(f"[red]✗[/red] {summary.url}: not captured ({summary.failure})", soft_wrap=True)
+            console.print(Text.assemble(("✗", "red"), " ", plain(summary.url), ": no article extracted (",
+                                        plain(summary.failure), ")"), soft_wrap=True)
             continue
-        failed = sum(summary.failed_by_class.values())
+        failing = sum(summary.failed_by_class.values())
         classes = ", ".join(f"{kind} {n}" for kind, n in sorted(summary.failed_by_class.items()))
-        console.print(
-            f"[green]✓[/green] {summary.url}: {summary.title or '(untitled)'}\n"
-            f"    {summary.references} references, {summary.references_captured} captured, {failed} failed"
+        checked = summary.references_captured + summary.references_unanswered
+        console.print(Text.assemble(
+            ("✓", "green"), " ", plain(summary.url), ": ", plain(summary.title or "(untitled)"),
+            f"\n    {summary.references} references, {summary.references_captured} captured, "
+            f"{summary.references_unanswered} without a response; {checked - failing} healthy, {failing} failing"
             + (f" ({classes})" if classes else ""),
-            soft_wrap=True,  # one line per fact, so the summary greps well when piped
-        )
+        ), soft_wrap=True)  # one line per fact, so the summary greps well when piped
 
 
 def print_check(console: Console, summary: CheckSummary) -> None:
@@ -60,27 +77,38 @@ def print_check(console: Console, summary: CheckSummary) -> None:
                         ("newly drifted", summary.newly_drifted), ("moved", summary.moved),
                         ("recovered", summary.recovered), ("article changed", summary.articles_changed)):
         for url in urls:
-            console.print(f"  {label}: {url}", soft_wrap=True, markup=False, highlight=False)
+            console.print(Text.assemble(f"  {label}: ", plain(url)), soft_wrap=True)
 
 
 def print_articles(console: Console, rows: list[dict], data_dir: Path) -> None:
-    """Registered articles with their last capture and reference counts."""
-    header = ("article", "title", "last capture", "refs", "captured", "failed")
+    """Registered articles with when their content was last extracted and their references:
+    captured (a response of any status is in the WARCs, from any run) or no response (checked, never answered)."""
+    header = ("article", "title", "last extracted", "refs", "captured", "no response")
     lines = [
-        (row["url"], row["title"] or "",
+        (one_line(row["url"]), one_line(row["title"]),
          row["last_captured_at"].strftime("%Y-%m-%d %H:%M") if row["last_captured_at"] else "never",
          str(row["link_count"]), str(row["captured_link_count"]), str(row["failed_link_count"]))
         for row in rows
     ]
-    console.print(f"{len(rows)} article(s) in {data_dir}", soft_wrap=True)
+    console.print(Text.assemble(f"{len(rows)} article(s) in ", plain(data_dir)), soft_wrap=True)
     if console.is_terminal:
         table = Table(*header)
         for line in lines:
-            table.add_row(*line)
+            table.add_row(*map(Text, line))
         console.print(table)
-    else:  # piped: one tab-separated line per article, whole URLs, nothing wrapped
-        for line in [header, *lines]:
-            console.print("\t".join(line), soft_wrap=True, markup=False, highlight=False)
+    elif not console.quiet:  # piped: one tab-separated line per article, whole URLs, nothing wrapped
+        # Written past Rich, which would expand the tabs into spaces.
+        console.file.write("".join("\t".join(line) + "\n" for line in [header, *lines]))
+
+
+def print_references(console: Console, rows: list[dict], verdicts: dict[str, int]) -> None:
+    """Two units, named: references as the report counts them (one per article and link), and
+    distinct link URLs, by verdict (a URL cited by two articles is checked, and counted, once)."""
+    references = sum(row["link_count"] for row in rows)
+    console.print(f"references: {references} in {len(rows)} article(s), one per article and link as the report "
+                  f"counts them; {sum(verdicts.values())} distinct URL(s)", soft_wrap=True)
+    by_verdict = ", ".join(f"{verdict} {count}" for verdict, count in sorted(verdicts.items()))
+    console.print(f"distinct links by verdict: {by_verdict or 'no links yet'}", soft_wrap=True)
 
 
 def print_daemon(console: Console, due: dict[str, datetime | None], holder: LockHolder | None) -> None:

@@ -30,7 +30,7 @@ def test_archive_prints_a_summary_per_article(data_dir, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert "Builders to help with reconstruction" in out
-    assert "10 references, 6 captured, 4 failed" in out
+    assert "10 references, 7 captured, 3 without a response; 6 healthy, 4 failing" in out
     assert "dns_error 1" in out and "unsupported 1" in out
     assert list((data_dir / "warcs").glob("*.warc.gz"))
 

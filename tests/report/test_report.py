@@ -133,7 +133,7 @@ def test_plain_table_lists_every_link_under_its_article(data, history):
     lines = table.splitlines()
     for name, (verdict, _) in EXPECTED.items():
         assert any(line.startswith(f"\t{verdict}\t") and f"\t{history.urls[name]}\t" in line for line in lines), name
-    assert lines[-1].startswith("19 references in 2 articles: dead 3, rotten 2, drifted 3")
+    assert lines[-1].startswith("19 references (one per article and link) in 2 articles: dead 3, rotten 2, drifted 3")
     assert "\x1b[" not in table
 
 

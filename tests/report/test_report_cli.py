@@ -40,7 +40,7 @@ def test_exit_0_when_no_link_has_a_fail_on_verdict(report, history, capsys):
     assert report("--article", history.hostile_article_url, "--fail-on", "dead,moved") == 0
     assert report("--fail-on", "") == 0
     out = capsys.readouterr().out
-    assert "19 references in 2 articles" in out and "0 failing" in out
+    assert "19 references (one per article and link) in 2 articles" in out and "0 failing" in out
 
 
 def test_json_since_a_date_for_one_article_to_a_file(report, history, tmp_path):

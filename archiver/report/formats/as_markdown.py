@@ -26,7 +26,8 @@ def link_to(label: str, url: str) -> str:
 def render_markdown(data: ReportData) -> str:
     counts = ", ".join(f"{verdict} {n}" for verdict, n in data.verdict_counts().items())
     lines = [f"# {text(data.title)}", "",
-             f"Generated {short_time(data.generated_at)} UTC · {len(data.references())} references in "
+             f"Generated {short_time(data.generated_at)} UTC · {len(data.references())} references "
+             f"(one per article and link) in "
              f"{len(data.articles)} articles: {counts or 'none'}", ""]
     lines += _changes(data)
     for article in data.articles:

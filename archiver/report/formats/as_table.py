@@ -27,7 +27,8 @@ def summary_line(data: ReportData) -> str:
     news = ", ".join(f"{kind.replace('_', ' ')} {len(data.changes.of_kind(kind))}"
                      for kind in CHANGE_KINDS if data.changes.of_kind(kind))
     since = short_time(data.changes.since) if data.changes.since else "the first check"
-    return (f"{len(data.references())} references in {len(data.articles)} articles: {counts or 'none'}; "
+    return (f"{len(data.references())} references (one per article and link) in {len(data.articles)} articles: "
+            f"{counts or 'none'}; "
             f"{len(data.failing())} {'/'.join(data.fail_on) or 'failing'}; "
             f"since {since}: {news or 'no changes'}")
 
