@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from archiver.errors import ArchiverError
+from archiver.errors import ArchiverError, StoragePathError
 
 LOCK_FILE_NAME = "daemon.lock"
 # `archiver status` probes the lock by taking it shared for an instant; a daemon starting in that
@@ -57,8 +57,11 @@ class DaemonLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as exc:  # a read-only data dir, a folder where the lock file goes ...
+            raise StoragePathError(exc.filename or self.path, (exc.strerror or str(exc)).lower()) from None
         give_up_at = time.monotonic() + PROBE_GRACE_SECONDS
         while True:
             try:

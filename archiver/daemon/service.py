@@ -28,6 +28,7 @@ from archiver.daemon.lock import LOCK_FILE_NAME, DaemonLock
 from archiver.daemon.schedule import DaemonScheduler, parse_schedule
 from archiver.errors import RecordError, StoreError
 from archiver.pipeline import Pipeline, open_store, utc_now
+from archiver.pipeline.storage import check_data_dir
 from archiver.settings import Settings
 
 log = logging.getLogger("archiver.daemon")
@@ -59,6 +60,7 @@ class Daemon:
     def run(self, *, handle_signals: bool = True) -> int:
         """Hold the data dir's lock and run jobs until stop(); the exit code. LockHeld if another daemon runs."""
         parse_schedule(self.settings.schedule)  # a bad [schedule] stops us before anything else
+        check_data_dir(self.settings.storage, writing=True)  # so does a data dir it cannot write in (exit 3)
         if handle_signals:
             self._take_signals()
         with DaemonLock(self.settings.storage.data_dir / LOCK_FILE_NAME), open_store(self.settings) as store:

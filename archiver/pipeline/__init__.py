@@ -15,12 +15,13 @@ from archiver.fetch import Fetcher
 from archiver.pipeline.capture import Capturer, UrlOutcome
 from archiver.pipeline.cycle import ArticleSummary, CheckSummary, Pipeline, WallClock, article_from_cli, utc_now
 from archiver.pipeline.extraction import PageExtractor
+from archiver.pipeline.storage import prepare_data_dir
 from archiver.pipeline.timing import STAGES, StageTimes
 from archiver.settings import FetchSettings, Settings
 from archiver.sources.documents import load_configured_sources
 from archiver.store import Store
 from archiver.warc.index import IndexAsFilesClose, index_closed_warcs, index_dir_of
-from archiver.warc.record import WarcRecorder, recover_open_files
+from archiver.warc.record import WarcRecorder
 
 __all__ = [
     "STAGES",
@@ -42,7 +43,8 @@ log = logging.getLogger("archiver.pipeline")
 
 @contextmanager
 def open_store(settings: Settings) -> Iterator[Store]:
-    """The database for these settings, schema upgraded; closed on exit."""
+    """The database for these settings, schema upgraded; closed on exit. StoragePathError for an unusable data dir."""
+    prepare_data_dir(settings.storage, writing=False)
     store = Store.open(settings.storage.database_url)
     try:
         yield store
@@ -54,12 +56,8 @@ def open_store(settings: Settings) -> Iterator[Store]:
 def open_pipeline(settings: Settings, *, clock: WallClock = utc_now, on_progress=None,
                   **pipeline_options) -> Iterator[Pipeline]:
     """Store, fetcher and WARC recorder wired into a Pipeline; everything closed (WARCs renamed) on exit."""
-    warc_dir = settings.storage.warc_dir
-    warc_dir.mkdir(parents=True, exist_ok=True)
-    for recovered in recover_open_files(warc_dir):
-        log.warning("recovered unfinished WARC %s", recovered.name)
-    index_dir = index_dir_of(settings.storage.data_dir)
-    index_closed_warcs(warc_dir, index_dir)  # recovered files, and any a crash left unindexed
+    warc_dir, index_dir = settings.storage.warc_dir, index_dir_of(settings.storage.data_dir)
+    prepare_data_dir(settings.storage, writing=True)  # StoragePathError before anything is written
     with open_store(settings) as store:
         fetcher = Fetcher(settings.fetch)
         indexer = IndexAsFilesClose(index_dir)

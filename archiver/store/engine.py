@@ -10,6 +10,7 @@ locked" at once, without waiting, when another writer committed in between.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError, StatementError
 from sqlalchemy.pool import QueuePool
 
-from archiver.errors import StoreError
+from archiver.errors import StoragePathError, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +58,21 @@ def _sqlite_file(url: URL) -> Path | None:
     return Path(database)
 
 
+def _unusable_folder(path: Path) -> StoragePathError | None:
+    """Why SQLite cannot work in the folder `path`: it writes beside its database (-wal, -shm) even to read it."""
+    if os.access(path, os.W_OK | os.X_OK):
+        return None
+    reason = "read-only file system" if os.statvfs(path).f_flag & os.ST_RDONLY else "no permission to write in it"
+    return StoragePathError(path, f"{reason} (SQLite writes beside its database, even to read it)")
+
+
 def create_sqlite_engine(url: URL) -> Engine:
     path = _sqlite_file(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:  # a read-only mount, a file where the folder should be
+            raise StoragePathError(exc.filename or path.parent, (exc.strerror or str(exc)).lower()) from None
     connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     if url.database in (None, "", ":memory:"):
         # Each connection to :memory: is a new, empty database: keep exactly one, shared by threads in turn.
@@ -195,5 +207,9 @@ def connect(raw_url: str) -> Database:
         database.retrying("connect", database.prepare)
     except StoreError:
         engine.dispose()
+        path = _sqlite_file(url) if url.get_backend_name() == "sqlite" else None
+        unusable = _unusable_folder(path.parent) if path is not None and path.parent.is_dir() else None
+        if unusable is not None:
+            raise unusable from None
         raise
     return database

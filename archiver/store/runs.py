@@ -83,7 +83,8 @@ class RunQueries:
 
     def interrupt_abandoned_runs(self, now: datetime) -> dict[int, str]:
         """Mark every abandoned run `interrupted`; return {run id: why}."""
-        return self._db.write("mark abandoned runs interrupted", lambda connection: self._interrupt_abandoned(connection, now))
+        return self._db.write("mark abandoned runs interrupted",
+                              lambda connection: self._interrupt_abandoned(connection, now))
 
     @staticmethod
     def _interrupt_abandoned(connection: Connection, now: datetime,
