@@ -17,6 +17,7 @@ WARCs are STORED (the spec asks for it: readers seek into them); the rest is def
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -51,8 +52,12 @@ def export_wacz(store, warc_dir: Path, output: Path, *, article_urls: tuple[str,
                 since: datetime | None = None) -> ExportSummary:
     """Write the WACZ; with no articles and no `since`, every closed WARC goes in whole.
 
-    LookupError for an article URL that is not registered.
+    LookupError for an article URL that is not registered; FileNotFoundError when `output`'s folder does not
+    exist (it is never made: a typo in the path must not leave folders behind).
     """
+    output = Path(output)
+    if not output.parent.is_dir():
+        raise FileNotFoundError(errno.ENOENT, f"its folder {output.parent} does not exist", str(output.parent))
     article_ids = _article_ids(store, article_urls)
     captures, pages = _select(store, article_ids, since)
     with tempfile.TemporaryDirectory(prefix="wacz-") as scratch:
@@ -165,7 +170,6 @@ def _write_zip(output: Path, warcs: list[Path], index: list[str], pages: list[di
     members["datapackage.json"] = package_bytes
     members["datapackage-digest.json"] = json.dumps(
         {"path": "datapackage.json", "hash": "sha256:" + hashlib.sha256(package_bytes).hexdigest()}, indent=2).encode()
-    output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
     try:
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as package_zip:

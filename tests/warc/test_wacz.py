@@ -134,3 +134,11 @@ def test_an_unknown_article_is_a_usage_error(archived, cwd, capsys):
     assert export(settings, cwd / "x.wacz", "--article", "http://never.test/") == 3
     assert "no article registered" in capsys.readouterr().err
     assert not (cwd / "x.wacz").exists()
+
+
+def test_an_export_into_a_folder_that_does_not_exist_is_a_usage_error_and_makes_no_folder(archived, cwd, capsys):
+    settings, _, _ = archived
+    missing = cwd / "no" / "such"
+    assert export(settings, missing / "x.wacz") == 3
+    assert f"its folder {missing} does not exist" in capsys.readouterr().err
+    assert not (cwd / "no").exists()
