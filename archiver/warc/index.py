@@ -27,6 +27,7 @@ from pathlib import Path
 import surt
 from cdxj_indexer.main import write_cdx_index
 
+from archiver.errors import StoragePathError
 from archiver.warc.files import WARC_SUFFIX
 
 __all__ = ["IndexEntry", "find_captures", "index_closed_warcs", "index_dir_of", "index_path", "nearest",
@@ -68,6 +69,9 @@ class IndexEntry:
 
 
 def index_dir_of(data_dir: Path) -> Path:
+    """Where the indexes of `data_dir` live; StoragePathError when the data dir is a file."""
+    if Path(data_dir).is_file():
+        raise StoragePathError(data_dir, "not a folder (a file is in the way)")
     return Path(data_dir) / INDEX_DIR_NAME
 
 

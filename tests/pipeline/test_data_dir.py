@@ -48,7 +48,8 @@ def test_a_read_only_data_dir_exits_3_naming_the_path_and_the_reason(in_tmp, cap
     assert "Traceback" not in err
 
 
-@pytest.mark.parametrize("command", [["archive", "https://news.test/story"], ["status"], ["daemon"], ["report"]])
+@pytest.mark.parametrize("command", [["archive", "https://news.test/story"], ["status"], ["daemon"], ["report"],
+                                     ["lookup", "https://news.test/story"]])
 def test_a_data_dir_that_is_a_file_exits_3(in_tmp, capsys, monkeypatch, command):
     data_dir = in_tmp / "archives"
     data_dir.write_text("not a folder\n")
