@@ -22,7 +22,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError, StatementError
 from sqlalchemy.pool import QueuePool
 
-from archiver.errors import StoragePathError, StoreError
+from archiver.errors import DatabaseFull, StoragePathError, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,17 @@ def _is_retryable(exc: DBAPIError) -> bool:
     return "database is locked" in message or "database is busy" in message
 
 
+# SQLite's "database or disk is full" (SQLITE_FULL); PostgreSQL's disk_full SQLSTATE.
+SQLITE_FULL = 13
+DISK_FULL_SQLSTATES = {"53100"}
+
+
+def _is_disk_full(exc: SQLAlchemyError) -> bool:
+    original = getattr(exc, "orig", None)
+    return (getattr(original, "sqlite_errorcode", None) == SQLITE_FULL
+            or getattr(original, "sqlstate", None) in DISK_FULL_SQLSTATES)
+
+
 def _reason(exc: BaseException) -> str:
     # The driver's own words, on one line; SQLAlchemy's wrapper would add statement and parameters.
     original = getattr(exc, "orig", None) or exc
@@ -131,12 +142,12 @@ class Database:
             yield
         except StoreError:
             raise
-        except StatementError as exc:
-            if not isinstance(exc, DBAPIError) and isinstance(exc.orig, (ValueError, TypeError)):
-                raise exc.orig from None  # a bad value from the caller (e.g. a naive datetime), not a DB failure
-            raise StoreError(f"cannot {doing} ({self.display_url}): {_reason(exc)}") from exc
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot {doing} ({self.display_url}): {_reason(exc)}") from exc
+            if (isinstance(exc, StatementError) and not isinstance(exc, DBAPIError)
+                    and isinstance(exc.orig, (ValueError, TypeError))):
+                raise exc.orig from None  # a bad value from the caller (e.g. a naive datetime), not a DB failure
+            error = DatabaseFull if _is_disk_full(exc) else StoreError  # a full disk stops a run with exit 4
+            raise error(f"cannot {doing} ({self.display_url}): {_reason(exc)}") from exc
 
     @contextmanager
     def read(self, doing: str) -> Iterator[Connection]:

@@ -107,6 +107,8 @@ def index_closed_warcs(warc_dir: Path, index_dir: Path) -> list[Path]:
             continue
         try:
             written.append(write_index(warc_path, index_dir))
+        except OSError as exc:  # a full or read-only disk: one line, not a traceback per file
+            log.warning("cannot index %s: %s; tried again at the next run", warc_path.name, exc.strerror or exc)
         except Exception:  # a damaged file must not stop a capture run; its index stays missing
             log.exception("cannot index %s", warc_path.name)
     return written
@@ -176,6 +178,8 @@ class IndexAsFilesClose:
     def _index(self, warc_path: Path) -> None:
         try:
             write_index(warc_path, self.index_dir)
-        except Exception:  # the catch-all pass retries it
+        except OSError as exc:  # the catch-all pass retries it
+            log.warning("cannot index %s: %s; tried again at the next run", warc_path.name, exc.strerror or exc)
+        except Exception:
             log.exception("cannot index %s", warc_path.name)
 

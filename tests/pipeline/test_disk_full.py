@@ -21,6 +21,7 @@ from archiver.store.schema import captures, runs
 from support.crash import archive_process, check_db_points_at_warcs, settings_for
 from support.fakeweb import serve_fakeweb
 from support.loopback import Reply
+from support.mounts import fill, needs_root, tmpfs
 from support.warc_audit import audit_warc
 
 EXIT_STORAGE = 4
@@ -97,3 +98,36 @@ def test_file_size_limit_stops_the_run_with_exit_4_and_the_next_run_succeeds(tmp
     for path in sorted(warc_dir.glob("*.warc.gz")):
         audit_warc(path)
     assert not list(warc_dir.glob("*.open"))
+
+
+@needs_root
+def test_a_database_disk_full_before_the_warcs_exits_4_with_one_line_and_the_data_stays_consistent(tmp_path):
+    """The data dir (database, logs, indexes) on a full filesystem, its warcs/ on one with room: SQLite fills first."""
+    data_dir = tmp_path / "archives"
+    settings = settings_for(data_dir)
+    with ExitStack() as stack:
+        stack.enter_context(tmpfs(data_dir, size="2m"))
+        stack.enter_context(tmpfs(settings.storage.warc_dir, size="32m"))
+        web = serve_fakeweb(stack)
+        added = archive_process(data_dir, web.article_url, tmp_path, text=True, command="add")
+        assert added.wait(timeout=60) == 0, added.communicate()
+        filler = fill(data_dir, leave=64 * 1024)  # room to open the database, not to store a run's rows
+
+        process = archive_process(data_dir, web.article_url, tmp_path, text=True)
+        stdout, stderr = process.communicate(timeout=60)
+        print(f"\nexit {process.returncode}; stderr: {stderr.strip()}")
+        assert process.returncode == EXIT_STORAGE, (stdout, stderr)
+        [line] = stderr.splitlines()  # -q: the one line that says what happened, no tracebacks, no logging errors
+        assert line.startswith("archiver: storage full") and "database or disk is full" in line, line
+        check_db_points_at_warcs(settings)
+
+        filler.unlink()
+        process = archive_process(data_dir, web.article_url, tmp_path, text=True)
+        stdout, stderr = process.communicate(timeout=60)
+        assert process.returncode == 0, (stdout, stderr)
+        statuses = [row.status for row in run_rows(settings)]
+        assert statuses[-1] == "ok" and "running" not in statuses, statuses
+        check_db_points_at_warcs(settings)
+        assert not list(settings.storage.warc_dir.glob("*.open"))
+        for path in sorted(settings.storage.warc_dir.glob("*.warc.gz")):
+            audit_warc(path)

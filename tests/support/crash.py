@@ -21,10 +21,12 @@ def settings_for(data_dir: Path):
     return load_settings(env=ENV, overrides={"storage.data_dir": str(data_dir)})
 
 
-def archive_process(data_dir: Path, url: str, cwd: Path, extra_env: dict | None = None, **popen) -> subprocess.Popen:
+def archive_process(data_dir: Path, url: str, cwd: Path, extra_env: dict | None = None, *, command: str = "archive",
+                    **popen) -> subprocess.Popen:
+    """`archiver -q --data-dir DATA_DIR archive URL` (or another command taking a URL) in a child process."""
     env = {**os.environ, **ENV, **(extra_env or {})}
     env.pop("ARCHIVER_CONFIG", None)
-    return subprocess.Popen([sys.executable, "-m", "archiver", "-q", "--data-dir", str(data_dir), "archive", url],
+    return subprocess.Popen([sys.executable, "-m", "archiver", "-q", "--data-dir", str(data_dir), command, url],
                             cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
 
 
