@@ -13,21 +13,22 @@ Feeds and sitemaps are read from files here (recognised by their root element)
 and from URLs by `load_configured_sources`, through the Fetcher (archiver.sources.feeds).
 
 Every problem is collected as a SourceError naming the file (and line, for URL
-lists); one bad input never stops the others from loading.
+lists); one bad input never stops the others from loading. Files are read with a
+cap, whatever they are (archiver.sources.files).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 from archiver.errors import SourceError
-from archiver.sources.feeds import parse_feed, parse_sitemap, read_remote_feed, read_remote_sitemap
 from archiver.models import Article
+from archiver.sources.feeds import parse_feed, parse_sitemap, read_remote_feed, read_remote_sitemap
+from archiver.sources.files import files_below, read_text
 from archiver.urls import is_supported, normalize_url
 
-MAX_SOURCE_BYTES = 10_000_000  # a seed document or URL list is text; anything bigger is a mistake
 SEED_SUFFIXES = frozenset({".md", ".markdown"})
 MAX_SITEMAP_FILE_URLS = 50_000  # the sitemap protocol's own limit per file
 
@@ -181,35 +182,6 @@ def _kind(path: Path, text: str) -> str:
     return "urls"
 
 
-def _read_text(path: Path) -> str:
-    """The file's text; SourceError when it is too big, binary or not UTF-8.
-
-    The cap is on bytes read, never on st_size: a device, a pipe or a FIFO reports 0 and may never end.
-    """
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(8192)
-            if b"\x00" in head:  # before reading on: /dev/zero and random bytes stop here
-                raise SourceError(str(path), "binary file, not a URL list or seed document")
-            data = head + handle.read(MAX_SOURCE_BYTES + 1 - len(head))
-    except OSError as exc:
-        raise SourceError(str(path), f"cannot read: {exc.strerror or exc}") from None
-    if len(data) > MAX_SOURCE_BYTES:
-        raise SourceError(str(path), f"larger than {MAX_SOURCE_BYTES} bytes; not an article list")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SourceError(str(path), f"not UTF-8 text (byte {exc.start})") from None
-
-
-def _files(root: Path) -> list[Path]:
-    """`root` itself, or every non-hidden file below it in sorted order."""
-    if not root.is_dir():
-        return [root]
-    found = (p for p in root.rglob("*") if p.is_file())
-    return sorted(p for p in found if not any(part.startswith(".") for part in p.relative_to(root).parts))
-
-
 def load_sources(paths: Iterable[str | Path]) -> tuple[list[Article], list[SourceError]]:
     """Articles from files and folders (recursive), deduplicated by URL, and every error met on the way."""
     by_url: dict[str, Article] = {}
@@ -218,9 +190,9 @@ def load_sources(paths: Iterable[str | Path]) -> tuple[list[Article], list[Sourc
         if not root.exists():
             errors.append(SourceError(str(root), "no such file or directory"))
             continue
-        for path in _files(root):
+        for path in files_below(root):
             try:
-                text = _read_text(path)
+                text = read_text(path)
             except SourceError as exc:
                 errors.append(exc)
                 continue
@@ -243,7 +215,8 @@ def load_configured_sources(sources, fetcher) -> tuple[list[Article], list[Sourc
 
     Deduplicated by URL, first mention first; the store is idempotent by URL as well.
     """
-    articles, errors = load_sources([*sources.articles, *(e for e in (*sources.feeds, *sources.sitemaps) if not _is_url(e))])
+    files = [entry for entry in (*sources.feeds, *sources.sitemaps) if not _is_url(entry)]
+    articles, errors = load_sources([*sources.articles, *files])
     for url in filter(_is_url, sources.feeds):
         found, problems = read_remote_feed(fetcher, url, sources.max_document_bytes)
         articles.extend(found)

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from archiver.sources.documents import MAX_SOURCE_BYTES
+from archiver.sources.files import MAX_SOURCE_BYTES
 from support.bounded_cli import run_cli_bounded
 
 # The child's address space: several times what `import` needs (about 100 MiB), far below a runaway read.
