@@ -219,8 +219,12 @@ def connect(raw_url: str) -> Database:
     except StoreError:
         engine.dispose()
         path = _sqlite_file(url) if url.get_backend_name() == "sqlite" else None
-        unusable = _unusable_folder(path.parent) if path is not None and path.parent.is_dir() else None
+        if path is None or not path.parent.is_dir():
+            raise
+        unusable = _unusable_folder(path.parent)
         if unusable is not None:
             raise unusable from None
+        if os.statvfs(path.parent).f_bavail == 0:  # SQLite says "disk I/O error" when it cannot grow its -shm
+            raise DatabaseFull(f"cannot open database {database.display_url}: no space left on its disk") from None
         raise
     return database
