@@ -14,15 +14,19 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-# Runs in the child: cap the address space, run the CLI, write the peak RSS (KiB) to the report file.
+# Runs in the child: cap the address space, run the CLI, write its peak RSS (KiB) to the report file.
+# The peak is VmHWM, this process image's own: ru_maxrss is carried across exec and would report the
+# test process's peak instead whenever that is higher.
 _CHILD = """
 import resource, sys
 limit = int(sys.argv[1])
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 from archiver.cli.commands import main
 code = main(sys.argv[3:])
+with open("/proc/self/status") as status:
+    peak = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
 with open(sys.argv[2], "w") as report:
-    report.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+    report.write(peak)
 sys.exit(code)
 """
 
