@@ -15,6 +15,7 @@ import click
 from rich.console import Console
 
 from archiver import __version__
+from archiver.cli.rebuild import rebuild_command
 from archiver.cli.terminal import (
     print_articles,
     print_check,
@@ -362,6 +363,9 @@ def replay(ctx: click.Context, host: str | None, port: int | None, public: bool)
 def _capture(ctx: click.Context, settings: Settings, articles, kind: str) -> list[ArticleSummary]:
     with progress_callback(_console(ctx)) as on_progress, open_pipeline(settings, on_progress=on_progress) as pipeline:
         return pipeline.archive(list(articles), kind)
+
+
+cli.add_command(rebuild_command(_settings, _console))
 
 
 def main(argv: list[str] | None = None) -> int:

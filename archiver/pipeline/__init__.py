@@ -43,9 +43,10 @@ log = logging.getLogger("archiver.pipeline")
 
 @contextmanager
 def open_store(settings: Settings) -> Iterator[Store]:
-    """The database for these settings, schema upgraded; closed on exit. StoragePathError for an unusable data dir."""
+    """The database for these settings, schema upgraded; closed on exit. StoragePathError for an unusable data dir,
+    DatabaseLost for a new database beside WARCs already written (see Store.open)."""
     prepare_data_dir(settings.storage, writing=False)
-    store = Store.open(settings.storage.database_url)
+    store = Store.open(settings.storage.database_url, warc_dir=settings.storage.warc_dir)
     try:
         yield store
     finally:

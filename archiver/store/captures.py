@@ -8,7 +8,7 @@ from sqlalchemy import Connection, func, or_, select
 
 from archiver.models import Capture
 from archiver.store.engine import Database
-from archiver.store.rows import IN_CHUNK, capture_from_row, capture_values
+from archiver.store.rows import IN_CHUNK, capture_from_row, capture_values, in_chunks
 from archiver.store.schema import captures
 
 
@@ -37,6 +37,15 @@ class CaptureQueries:
             return list(connection.execute(insert, rows).scalars())
 
         return self._db.write("add captures", work)
+
+    def recorded_ids(self, record_ids: Sequence[str]) -> set[str]:
+        """Those of `record_ids` (WARC-Record-IDs) that some capture row already points at."""
+        found: set[str] = set()
+        with self._db.read("read captures") as connection:
+            for chunk in in_chunks(record_ids):
+                found.update(connection.execute(select(captures.c.record_id).where(captures.c.record_id.in_(chunk)))
+                             .scalars())
+        return found
 
     def captures_for_url(self, url: str) -> list[Capture]:
         """Every capture whose response URL is `url`, newest first."""

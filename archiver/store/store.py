@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
+from pathlib import Path
 
 from sqlalchemy import Engine
+
+from archiver.errors import DatabaseLost
 
 from archiver.store.articles import ArticleQueries
 from archiver.store.captures import CaptureQueries
@@ -14,6 +17,8 @@ from archiver.store.observations import HealthQueries
 from archiver.store.public_copies import PublicCopyQueries
 from archiver.store.reports import ReportQueries
 from archiver.store.runs import RunQueries
+
+CLOSED_WARCS = "*.warc.gz"  # archiver.warc.files names them so; the store does not import the warc room
 
 
 class Store(ArticleQueries, CaptureQueries, RunQueries, HealthQueries, ReportQueries, PublicCopyQueries):
@@ -27,10 +32,17 @@ class Store(ArticleQueries, CaptureQueries, RunQueries, HealthQueries, ReportQue
         self._db = database
 
     @classmethod
-    def open(cls, url: str) -> "Store":
-        """Connect to `url` and bring its schema to the newest revision (safe to race with other processes)."""
+    def open(cls, url: str, *, warc_dir: Path | None = None) -> "Store":
+        """Connect to `url` and bring its schema to the newest revision (safe to race with other processes).
+
+        `warc_dir`: the WARC files this database describes. A database with no schema yet beside WARC
+        files there was lost or replaced (a 0-byte archiver.db, a new PostgreSQL database): DatabaseLost,
+        and nothing is written to it, until the user rebuilds it (archiver rebuild) or moves the WARCs.
+        """
         database = connect(url)
         try:
+            if warc_dir is not None:
+                _refuse_a_new_database_beside(database, Path(warc_dir))
             upgrade_to_head(database)
         except BaseException:
             database.dispose()
@@ -78,3 +90,15 @@ class Store(ArticleQueries, CaptureQueries, RunQueries, HealthQueries, ReportQue
 
     def __repr__(self) -> str:
         return f"Store({self.url!r})"
+
+
+def _refuse_a_new_database_beside(database: Database, warc_dir: Path) -> None:
+    with database.read("read the schema revision") as connection:
+        if current_revision(connection) is not None:
+            return
+    warcs = sorted(warc_dir.glob(CLOSED_WARCS)) if warc_dir.is_dir() else []
+    if warcs:
+        raise DatabaseLost(
+            f"the database {database.display_url} is empty or new, but {warc_dir} holds {len(warcs)} WARC file(s) "
+            f"it should describe: it was lost or replaced, and nothing was written to it. Run `archiver rebuild` "
+            f"to restore it from the WARCs, or move the WARCs away to start afresh")

@@ -14,7 +14,7 @@ import sqlalchemy
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from archiver.errors import StoreError
+from archiver.errors import DatabaseLost, StoreError
 from archiver.models import Article, Capture, Extracted, Link, Observation
 from archiver.store import Store
 from archiver.store.migrate import head_revision
@@ -232,3 +232,24 @@ def test_an_unopenable_sqlite_path_raises_store_error(tmp_path: Path):
     (tmp_path / "dir.db").mkdir()
     with pytest.raises(StoreError, match="cannot connect"):
         Store.open(f"sqlite:///{(tmp_path / 'dir.db').as_posix()}")
+
+
+def test_a_new_database_beside_warcs_is_refused_and_left_unwritten(database_url, tmp_path):
+    warc_dir = tmp_path / "warcs"
+    warc_dir.mkdir()
+    with Store.open(database_url, warc_dir=warc_dir):  # no WARCs yet: a new data dir
+        pass
+    (warc_dir / "archiver-20260101000000000-00000-host-1.warc.gz").write_bytes(b"")
+    with Store.open(database_url, warc_dir=warc_dir):  # WARCs beside a database that has its schema: fine
+        pass
+    engine = sqlalchemy.create_engine(database_url)
+    with engine.begin() as connection:  # the database lost: its tables gone, the WARCs still there
+        metadata.drop_all(connection)
+        connection.exec_driver_sql("DROP TABLE alembic_version")
+    engine.dispose()
+    with pytest.raises(DatabaseLost, match="holds 1 WARC file.*archiver rebuild"):
+        Store.open(database_url, warc_dir=warc_dir)
+    engine = sqlalchemy.create_engine(database_url)
+    with engine.connect() as connection:
+        assert sqlalchemy.inspect(connection).get_table_names() == []
+    engine.dispose()
