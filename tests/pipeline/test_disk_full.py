@@ -113,7 +113,8 @@ def test_a_database_disk_full_before_the_warcs_exits_4_with_one_line_and_the_dat
         stack.enter_context(tmpfs(settings.storage.warc_dir, size="32m"))
         web = serve_fakeweb(stack)
         added = archive_process(data_dir, web.article_url, tmp_path, text=True, command="add")
-        assert added.wait(timeout=60) == 0, added.communicate()
+        _, err = added.communicate(timeout=60)
+        assert added.returncode == 0, err
         filler = fill(data_dir, leave=room)
 
         process = archive_process(data_dir, web.article_url, tmp_path, text=True)
