@@ -3,7 +3,11 @@
     .venv/bin/python benchmarks/loopweb.py --articles 20 --refs 10 --hosts 8     # serve until Ctrl-C
 
 Article i lives on host i % H and links, in its body, to M reference pages; reference page
-k = i*M + j lives on host k % H, so each article's references spread over M hosts. Every
+k = i*M + j lives on host k % H, so each article's references spread over M hosts. With
+--popularity zipf the reference hosts follow a Zipf-like popularity instead, as on the real
+web: the busiest host holds about 15% of the references. With --rotten F, that share of the
+references is rotten, the kinds in turn: 404, 410, a hang (no answer for --hang seconds),
+429 with Retry-After, 503, and a redirect loop. Every
 response waits `latency` seconds first (a far-away server). Reference pages are about
 `page_kb` of pseudo-random prose (real pages compress about as badly) and carry an ETag and
 a Last-Modified, answering 304 to a matching If-None-Match / If-Modified-Since unless
@@ -57,8 +61,13 @@ class Plan:
     def article_url(self, i: int) -> str:
         return f"{self.base(i % len(self.hosts))}/news/{i}.html"
 
+    reference_hosts: list[int] = field(default_factory=list)  # host of each reference, when not k % H
+
+    def reference_host(self, k: int) -> int:
+        return self.reference_hosts[k] if self.reference_hosts else k % len(self.hosts)
+
     def reference_url(self, k: int) -> str:
-        return f"{self.base(k % len(self.hosts))}/ref/{k}.html"
+        return f"{self.base(self.reference_host(k))}/ref/{k}.html"
 
     def reference_ids(self, i: int) -> range:
         return range(i * self.refs, (i + 1) * self.refs)
@@ -76,11 +85,15 @@ class LoopWeb:
     """The servers of one Plan; start() binds them all, close() stops them."""
 
     def __init__(self, articles: int, refs: int, hosts: int, *, latency: float = 0.03, page_kb: int = 40,
-                 validators: bool = True):
+                 validators: bool = True, popularity: str = "even", rotten: float = 0.0, hang: float = 15.0):
         if not 1 <= hosts <= 250 * 250:
             raise ValueError("hosts must be between 1 and 62500")
         self.plan = Plan([f"127.77.{h // 250}.{h % 250 + 1}" for h in range(hosts)], articles, refs)
-        self.latency, self.validators = latency, validators
+        if popularity == "zipf":
+            self.plan.reference_hosts = zipf_hosts(articles * refs, hosts)
+        self.rot = rotten_kinds(articles * refs, rotten)
+        self.latency, self.validators, self.hang = latency, validators, hang
+        self.answers: list[list[tuple[int, float | None]]] = [[] for _ in range(hosts)]  # (status, Retry-After)
         self.bodies = [filler(seed, page_kb * 1000) for seed in range(BODY_POOL)]
         self.served = [0] * hosts  # requests per host, for the report
         self._lock = threading.Lock()
@@ -116,12 +129,52 @@ class LoopWeb:
         plan = self.plan
         return {"articles": [plan.article_url(i) for i in range(plan.articles)],
                 "references": [plan.reference_url(k) for k in range(plan.articles * plan.refs)],
-                "hosts": plan.hosts, "big": f"{plan.base(0)}/big"}
+                "hosts": plan.hosts, "big": f"{plan.base(0)}/big",
+                "rotten": {kind: sum(1 for k in self.rot.values() if k == kind) for kind in ROT_KINDS}}
+
+    def take_log(self) -> dict:
+        """Requests per host and each host's answers in order, since the last call."""
+        with self._lock:
+            log = {"served": self.served, "answers": self.answers}
+            self.served, self.answers = [0] * len(self.served), [[] for _ in self.answers]
+        return log
+
+    def answered(self, host: int, status: int, retry_after: float | None = None) -> None:
+        with self._lock:
+            self.answers[host].append((status, retry_after))
+
+
+ROT_KINDS = ("404", "410", "hang", "429", "503", "loop")
+RETRY_AFTER = 2  # seconds, in the rotten 429s
+
+
+def zipf_hosts(count: int, hosts: int, top_share: float = 0.15, seed: int = 7) -> list[int]:
+    """A host for each of `count` references: host h with weight 1/(h+1)^s, s set so host 0 gets `top_share`."""
+    def share(s: float) -> float:
+        return 1.0 / sum((h + 1) ** -s for h in range(hosts))
+
+    low, high = 0.0, 4.0  # share(s) grows with s: bisect for the exponent giving top_share
+    for _ in range(60):
+        middle = (low + high) / 2
+        low, high = (middle, high) if share(middle) < top_share else (low, middle)
+    weights = [(h + 1) ** -low for h in range(hosts)]
+    return random.Random(seed).choices(range(hosts), weights=weights, k=count)
+
+
+def rotten_kinds(count: int, share: float, seed: int = 11) -> dict[int, str]:
+    """Which references are rotten, and how: `share` of them, the kinds in turn."""
+    chosen = sorted(random.Random(seed).sample(range(count), round(count * share))) if share else []
+    return {k: ROT_KINDS[n % len(ROT_KINDS)] for n, k in enumerate(chosen)}
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: ThreadingHTTPServer
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        web: LoopWeb = self.server.web  # type: ignore[attr-defined]
+        web.answered(self.server.index, code, RETRY_AFTER if code == 429 else None)  # type: ignore[attr-defined]
+        super().send_response(code, message)
 
     def do_GET(self) -> None:
         web: LoopWeb = self.server.web  # type: ignore[attr-defined]
@@ -142,6 +195,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(404, b"<html><body><h1>Not found</h1></body></html>", "text/html")
 
     def _reference(self, web: LoopWeb, k: int) -> None:
+        rot = web.rot.get(k)
+        if rot is not None:
+            self._rotten(web, k, rot)
+            return
         etag = f'"r{k}-{k % BODY_POOL}"'
         validators = [("ETag", etag), ("Last-Modified", LAST_MODIFIED)] if web.validators else []
         unchanged = self.headers.get("If-None-Match") == etag or (
@@ -150,6 +207,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(304, b"", None, validators)
         else:
             self._reply(200, web.reference(k), "text/html; charset=utf-8", validators)
+
+    def _rotten(self, web: LoopWeb, k: int, rot: str) -> None:
+        if rot == "hang":
+            time.sleep(web.hang)  # bounded: the client gives up first, then the connection closes
+            self.close_connection = True
+        elif rot == "loop":
+            target = f"/ref/{k}.html" if "loop" in self.path else f"/ref/{k}.html?loop=1"
+            self._reply(302, b"", None, [("Location", target)])
+        elif rot == "429":
+            self._reply(429, b"slow down", "text/plain", [("Retry-After", str(RETRY_AFTER))])
+        else:
+            self._reply(int(rot), b"<html><body><h1>Gone</h1></body></html>", "text/html")
 
     def _reply(self, status: int, body: bytes, content_type: str | None, extra=()) -> None:
         self.send_response(status)
@@ -187,6 +256,10 @@ def add_web_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--hosts", type=int, default=40)
     parser.add_argument("--latency", type=float, default=0.03, help="seconds each response waits first")
     parser.add_argument("--page-kb", type=int, default=40, help="size of a reference page, in kB")
+    parser.add_argument("--popularity", choices=("even", "zipf"), default="even",
+                        help="how references spread over hosts (zipf: the busiest host has about 15%%)")
+    parser.add_argument("--rotten", type=float, default=0.0, help="share of references that are rotten")
+    parser.add_argument("--hang", type=float, default=15.0, help="seconds a hanging reference keeps silent")
 
 
 def arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -199,14 +272,16 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = arguments(argv)
     web = LoopWeb(args.articles, args.refs, args.hosts, latency=args.latency, page_kb=args.page_kb,
-                  validators=not args.no_validators).start()
+                  validators=not args.no_validators, popularity=args.popularity, rotten=args.rotten,
+                  hang=args.hang).start()
     print(json.dumps(web.urls()), flush=True)
     try:
-        sys.stdin.read()  # serve until stdin closes (the benchmark's end) or Ctrl-C
+        for _ in sys.stdin:  # each line asks for what was served since the last one; EOF ends it
+            print(json.dumps(web.take_log()), flush=True)
     except KeyboardInterrupt:
         pass
     finally:
-        print(json.dumps({"served": web.served}), flush=True)
+        print(json.dumps(web.take_log()), flush=True)
         web.close()
 
 

@@ -35,12 +35,16 @@ from dataclasses import dataclass, field
 
 from archiver.fetch.backoff import next_backoff
 from archiver.fetch.clock import SYSTEM_CLOCK, MonotonicClock
-from archiver.fetch.hosts import HostKey, HostPace
+from archiver.fetch.hosts import NO_HOST, HostKey, HostPace
 
+# Tasks one host may have on worker threads, per request slot. A task waits for more requests after
+# its first (robots.txt, a probe, a retry): two per slot keep the host busy meanwhile, and the cap
+# keeps one flaky host from holding every worker thread.
+TASKS_PER_SLOT = 2
 _SWEEP_EVERY = 1024  # releases between sweeps of idle hosts, so a daemon's table does not grow forever
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Waiter:
     """A thread inside a capture, waiting for a start on one host."""
 
@@ -49,7 +53,7 @@ class Waiter:
     granted: bool = False
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Task:
     """Work not started yet: `run(item)` on a worker thread once `key` may start a request."""
 
@@ -61,10 +65,11 @@ class Task:
 
 @dataclass(eq=False)
 class _Host:
+    key: HostKey  # the one HostKey object of this host: queued tasks share it, a million URLs need not
     waiters: deque[Waiter] = field(default_factory=deque)
     tasks: deque[Task] = field(default_factory=deque)
     in_flight: int = 0
-    running_tasks: int = 0  # tasks of this host on worker threads: at most `concurrency`
+    running_tasks: int = 0  # tasks of this host on worker threads: at most TASKS_PER_SLOT per slot
     last_start: float | None = None
     answered: bool = False
     crawl_delay: float = 0.0
@@ -93,6 +98,7 @@ class Frontier:
         self._timekeeper_until = 0.0
         self._sleepers: dict[threading.Condition, int] = {}  # threads waiting with no time limit, by condition
         self._hosts: dict[HostKey, _Host] = {}
+        self._no_host = self._hosts[NO_HOST] = _Host(NO_HOST)  # tasks of URLs without a host: they make no request
         self._in_flight = 0
         self._ready: list[tuple[int, int, int, HostKey]] = []  # (-pending, seq, version, key): may start now
         self._timed: list[tuple[float, int, int, HostKey]] = []  # (when, seq, version, key): may start later
@@ -165,7 +171,7 @@ class Frontier:
 
     def pace(self, key: HostKey) -> HostPace:
         with self._lock:
-            host = self._hosts.get(key) or _Host()
+            host = self._hosts.get(key) or _Host(key)
             return HostPace(host.in_flight, self._delay(host), host.backoff, host.crawl_delay,
                             host.answered, host.last_start)
 
@@ -177,6 +183,7 @@ class Frontier:
     def put_task(self, task: Task) -> None:
         with self._lock:
             host = self._host(task.key)
+            task.key = host.key
             host.tasks.append(task)
             self._place(task.key, host)
             self._dispatch()
@@ -232,13 +239,17 @@ class Frontier:
     def _host(self, key: HostKey) -> _Host:
         host = self._hosts.get(key)
         if host is None:
-            host = self._hosts[key] = _Host()
+            host = self._hosts[key] = _Host(key)
         return host
 
     def _delay(self, host: _Host) -> float:
+        if host is self._no_host:
+            return 0.0
         return max(self.base_delay, host.crawl_delay, host.backoff)
 
     def _limit(self, host: _Host) -> int:
+        if host is self._no_host:
+            return self.global_limit
         return self.concurrency if host.answered else 1
 
     def _place(self, key: HostKey, host: _Host) -> None:
@@ -290,7 +301,7 @@ class Frontier:
             waiter.granted = True
             waiter.wakeup.notify()
         elif host.tasks and host.tasks[0].not_before <= now and self._idle_workers > len(self._handed) \
-                and host.running_tasks < self._limit(host):
+                and host.running_tasks < TASKS_PER_SLOT * self._limit(host):
             task = host.tasks.popleft()
             host.running_tasks += 1
             self._handed.append(task)
@@ -350,4 +361,5 @@ class Frontier:
                 if not (host.in_flight or host.pending or host.running_tasks or host.backoff)
                 and (host.last_start is None or now >= host.last_start + self._delay(host))]
         for key in idle:
-            del self._hosts[key]
+            if key != NO_HOST:
+                del self._hosts[key]

@@ -34,3 +34,7 @@ class HostPace:
     crawl_delay: float
     answered: bool
     last_start: float | None
+
+
+# Where work that makes no request waits (a URL without a host): never paced, never limited per host.
+NO_HOST = HostKey("", 0)

@@ -10,7 +10,6 @@ import logging
 import secrets
 import string
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -93,13 +92,15 @@ class Capturer:
     """
 
     def __init__(self, fetcher: Fetcher, recorder: WarcRecorder, fetch_settings: FetchSettings, *,
-                 sleep: Callable[[float], None] = time.sleep, stage_times: StageTimes | None = None,
+                 sleep: Callable[[float], None] | None = None, stage_times: StageTimes | None = None,
                  should_stop: Callable[[], bool] = lambda: False, extractor: PageExtractor | None = None) -> None:
         self.fetcher = fetcher
         self.extractor = extractor or PageExtractor(0)
         self.should_stop = should_stop
         self.recorder = recorder
         self.settings = fetch_settings
+        # How a retry waits: by default in its host's queue on the frontier (holding no slot, and no
+        # thread from other hosts); a test passes a sleep of its own to skip the wait.
         self.sleep = sleep
         self.stage = stage_timer(stage_times)
         self.stage_times = stage_times
@@ -125,10 +126,11 @@ class Capturer:
         page = PageKind(ignore_robots=article and self.settings.robots_ignore_for_articles,
                         search_text_for_date=article)
         captures: list[Capture] = []
+        not_before = 0.0
         for attempt in range(1, self.settings.retries + 2):
             if self.should_stop() and not captures:
                 raise StopRequested(url)  # a worker that was still waiting starts nothing new
-            fetch, outcome = self._fetch_recorded(url, previous, captures, page)
+            fetch, outcome = self._fetch_recorded(url, previous, captures, page, not_before)
             try:
                 captures.extend(outcome.captures)
                 delay = None
@@ -140,17 +142,20 @@ class Capturer:
             finally:
                 fetch.close()
             log.debug("retrying %s in %.1fs (attempt %d: %s)", url, delay, attempt, outcome.failure or outcome.final_status)
-            self.sleep(delay)
+            if self.sleep is not None:
+                self.sleep(delay)
+            else:
+                not_before = self.fetcher.now() + delay
         raise AssertionError("unreachable: the last attempt always returns")
 
-    def _fetch_recorded(self, url: str, previous: PreviousCapture | None,
-                        captures: list[Capture], page: PageKind) -> tuple[Fetch, UrlOutcome]:
+    def _fetch_recorded(self, url: str, previous: PreviousCapture | None, captures: list[Capture], page: PageKind,
+                        not_before: float = 0.0) -> tuple[Fetch, UrlOutcome]:
         """Fetch (conditionally, when `previous` has validators) and record.
 
         A 304 that confirms nothing we hold is kept as evidence (its captures go to `captures`),
         and the URL is fetched again without validators to see what it serves.
         """
-        fetch = self._fetch(url, previous, page.ignore_robots)
+        fetch = self._fetch(url, previous, page.ignore_robots, not_before)
         outcome = self._record(fetch, previous, page)
         if not is_unconfirmed_304(fetch, previous):
             return fetch, outcome
@@ -159,10 +164,11 @@ class Capturer:
         fetch = self._fetch(url, None, page.ignore_robots)
         return fetch, self._record(fetch, previous, page)
 
-    def _fetch(self, url: str, previous: PreviousCapture | None, ignore_robots: bool = False) -> Fetch:
+    def _fetch(self, url: str, previous: PreviousCapture | None, ignore_robots: bool = False,
+               not_before: float = 0.0) -> Fetch:
         with self.stage("fetch"):
             headers = previous.conditional_headers() if previous else None
-            return self.fetcher.fetch(url, extra_headers=headers, ignore_robots=ignore_robots)
+            return self.fetcher.fetch(url, extra_headers=headers, ignore_robots=ignore_robots, not_before=not_before)
 
     def _classify(self, fetch: Fetch, outcome: UrlOutcome) -> Classification:
         if outcome.not_modified:

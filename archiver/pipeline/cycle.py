@@ -8,21 +8,22 @@ at are flushed.
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from archiver.errors import RecordError
+from archiver.fetch.task_run import TaskRun
 from archiver.judge.classify import Classification
 from archiver.models import Article, Capture, Extracted, Observation
 from archiver.pipeline.capture import Capturer, StopRequested, UrlOutcome, unfetched_capture
 from archiver.pipeline.check_results import Checked, previous_captures, record_check
+from archiver.pipeline.conditional import PreviousCapture
 from archiver.pipeline.extraction import PageExtractor
 from archiver.pipeline.memento_lookups import find_public_copies
+from archiver.pipeline.references import RunReferences
 from archiver.pipeline.summary import ArticleSummary, CheckSummary, RunScope
 from archiver.pipeline.timing import StageTimes, stage_timer
 from archiver.settings import Settings
@@ -34,6 +35,10 @@ if TYPE_CHECKING:  # annotations only: the package's __init__ builds them
     from archiver.warc.record import WarcRecorder
 
 log = logging.getLogger("archiver.pipeline")
+
+# Worker threads per request slot: a worker also waits for its next request (a probe, a redirect to
+# another host, a retry) and records and extracts; the frontier bounds the requests, not the threads.
+WORKERS_PER_REQUEST_SLOT = 4
 
 WallClock = Callable[[], datetime]  # the time of day: an aware UTC datetime, utc_now unless a test fakes it
 T = TypeVar("T")
@@ -47,7 +52,7 @@ class Pipeline:
     """Composes fetcher, recorder, extractor, classifier and store into capture and check cycles."""
 
     def __init__(self, settings: Settings, store: Store, fetcher: Fetcher, recorder: WarcRecorder, *,
-                 clock: WallClock = utc_now, on_progress=None, sleep: Callable[[float], None] = time.sleep,
+                 clock: WallClock = utc_now, on_progress=None, sleep: Callable[[float], None] | None = None,
                  stage_times: StageTimes | None = None, should_stop: Callable[[], bool] = lambda: False,
                  extractor: PageExtractor | None = None) -> None:
         self.settings = settings
@@ -64,32 +69,17 @@ class Pipeline:
     # -- cycles ------------------------------------------------------------------------------
 
     def archive(self, articles: Iterable[Article], run_kind: str = "archive") -> list[ArticleSummary]:
-        """Register and capture each article now, then check every reference of every article.
+        """Register and capture each article now, and check every reference of every article.
 
-        All references share one worker pool (deduplicated across articles), so per-host
-        politeness, not article order, bounds the wall time.
+        Articles and references share the frontier: an article's references are queued as soon
+        as it is stored, each URL once per run, so per-host politeness, not article order,
+        bounds the wall time.
         """
         with self._run(run_kind) as (run_id, totals, checks):
             self.capturer.fetcher.new_check()
             registered = [(self.store.add_article(article, self.clock())[0], article) for article in articles]
-            pages = self._capture_articles(registered, run_id, checks)
-            owners: dict[str, list[ArticleSummary]] = {}
-            unsupported: set[str] = set()
-            for summary, extracted in pages:
-                for link in extracted.links if extracted else ():
-                    owners.setdefault(link.url, []).append(summary)
-                    if not link.supported:
-                        unsupported.add(link.url)
-                summary.references = len(extracted.links) if extracted else 0
-            self.on_progress(total=len(owners))
-            first_owner = {url: summaries[0].article_id for url, summaries in owners.items()}
-            for outcome, checked in self._check_urls(list(owners), run_id, first_owner, unsupported):
-                checks.note(checked)
-                for summary in owners[outcome.url]:
-                    summary.note_reference(outcome)
-                self.on_progress(advance=1)
+            summaries = self._cycle(registered, run_id, checks, RunReferences())
             totals.update(self._find_public_copies())
-            summaries = [summary for summary, _ in pages]
             totals["articles"] += len(summaries)
             totals["articles_captured"] += sum(s.captured for s in summaries)
             totals["references"] += sum(s.references for s in summaries)
@@ -107,12 +97,10 @@ class Pipeline:
         with self._run("check") as (run_id, totals, checks):
             self.capturer.fetcher.new_check()
             article_ids = [article_id] if article_id is not None else self.store.due_article_ids(now, include_not_due=include_not_due)
-            self._capture_articles(list(self.store.articles_by_id(article_ids).items()), run_id, checks)
-            urls = self.store.due_link_urls(now, article_id=article_id, include_not_due=include_not_due or article_id is not None)
-            self.on_progress(total=len(urls))
-            for _, checked in self._check_urls(urls, run_id, {}):
-                checks.note(checked)
-                self.on_progress(advance=1)
+            registered = list(self.store.articles_by_id(article_ids).items())
+            due = self.store.due_link_batches(now, article_id=article_id,
+                                             include_not_due=include_not_due or article_id is not None)
+            self._cycle(registered, run_id, checks, None, due)
             totals.update(checks.counts())
             totals.update(self._find_public_copies())
         return checks
@@ -121,23 +109,97 @@ class Pipeline:
         """Public archives' copies of failing references (pipeline/memento_lookups.py): counts for the run."""
         return find_public_copies(self.store, self.capturer.fetcher, self.settings.memento, self.clock, self.should_stop)
 
-    # -- articles ----------------------------------------------------------------------------
+    # -- the cycle: articles and references on one frontier ---------------------------------
 
-    def _capture_articles(self, registered: list[tuple[int, Article]], run_id: int,
-                          checks: CheckSummary) -> list[tuple[ArticleSummary, Extracted | None]]:
-        """Capture the article pages on the worker pool; store each here; return them in the order given."""
-        # No validators for an article page: its links and metadata come from its body, so a 304 would
-        # leave nothing to extract them from. An unchanged page is still written as a small revisit record.
-        with self.stage("store"):
-            previous = previous_captures(self.store, [article.url for _, article in registered], validators=False)
-        done: dict[int, tuple[ArticleSummary, Extracted | None]] = {}
-        capture = lambda item: self.capturer.check(item[1].url, previous.get(item[1].url), article=True)
-        for (article_id, article), page in self._pooled(registered, capture):
-            self.on_progress(description=article.url)
-            if page is None:
-                page = _unfetched(article.url, self.clock(), Observation.CONNECTION_ERROR, "internal error")
-            done[article_id] = self._store_article(article_id, article, page, run_id, checks)
-        return [done[article_id] for article_id, _ in registered if article_id in done]
+    def _cycle(self, registered: list[tuple[int, Article]], run_id: int, checks: CheckSummary,
+               references: RunReferences | None, due: Iterable[list[str]] = ()) -> list[ArticleSummary]:
+        """Capture `registered` and check the `due` URL batches on the frontier; store each result here.
+
+        With `references` (archive), each stored article's references are queued at once. Workers
+        fetch, record and extract; this thread alone writes the database, after the WARC bytes a
+        row points at are flushed. Returns the articles' summaries in the order given.
+        """
+        summaries: dict[int, ArticleSummary] = {}
+        if self.should_stop():
+            return []
+        fetch_settings = self.settings.fetch
+        with TaskRun(self.capturer.fetcher.politeness.frontier, self._capture_item,
+                     threads=fetch_settings.global_concurrency * WORKERS_PER_REQUEST_SLOT) as run:
+            for article_id, article in registered:
+                run.put(article.url, _ArticleItem(article_id, article))
+            self.on_progress(total=len(registered))
+            for batch in due:
+                for url in batch:
+                    run.put(url, url)
+                self.on_progress(total=len(batch))
+            for item, outcome, error in run.results():
+                if self.should_stop():
+                    run.stop()  # queued work waits for the next run; running fetches finish
+                url = item.article.url if isinstance(item, _ArticleItem) else item
+                outcome = self._outcome_or_failure(url, outcome, error, run)
+                if outcome is None:
+                    continue
+                if isinstance(item, _ArticleItem):
+                    self.on_progress(advance=1, description=url)
+                    summary, extracted = self._store_article(item.article_id, item.article, outcome, run_id, checks)
+                    summaries[item.article_id] = summary
+                    if references is not None and extracted is not None:
+                        self._queue_references(run, references, summary, extracted, run_id, checks)
+                    continue
+                self.on_progress(advance=1)
+                _, checked = self._store_check(outcome, run_id, references.article_of(url) if references else None)
+                checks.note(checked)
+                if references is not None:
+                    references.checked(outcome)
+        self._store_probe_captures(run_id)
+        return [summaries[article_id] for article_id, _ in registered if article_id in summaries]
+
+    def _capture_item(self, item: _ArticleItem | str) -> UrlOutcome:
+        """On a worker: capture an article page, or check a reference, with its last complete capture."""
+        if isinstance(item, _ArticleItem):
+            # No validators for an article page: its links and metadata come from its body, so a 304 would
+            # leave nothing to extract them from. An unchanged page is still written as a small revisit record.
+            previous = self._previous(item.article.url, validators=False)
+            return self.capturer.check(item.article.url, previous, article=True)
+        return self.capturer.check(item, self._previous(item))
+
+    def _previous(self, url: str, *, validators: bool = True) -> PreviousCapture | None:
+        with self.stage("store"):  # a read on the worker: rows are written on the cycle's thread only
+            return previous_captures(self.store, [url], validators=validators).get(url)
+
+    def _queue_references(self, run: TaskRun, references: RunReferences, summary: ArticleSummary,
+                          extracted: Extracted, run_id: int, checks: CheckSummary) -> None:
+        fetch, unsupported = references.cite(summary, list(extracted.links))
+        self.on_progress(total=len(fetch) + len(unsupported))
+        for url in unsupported:  # not http(s): nothing to fetch, recorded as such
+            outcome = _unsupported(url, self.clock())
+            _, checked = self._store_check(outcome, run_id, summary.article_id)
+            checks.note(checked)
+            references.checked(outcome)
+            self.on_progress(advance=1)
+        for url in fetch:
+            run.put(url, url)
+
+    def _outcome_or_failure(self, url: str, outcome: UrlOutcome | None, error: BaseException | None,
+                            run: TaskRun) -> UrlOutcome | None:
+        """A worker's outcome; for a failure, what to store (None: nothing, the URL waits for the next run)."""
+        if error is None:
+            return outcome
+        if isinstance(error, StopRequested):
+            return None
+        if isinstance(error, RecordError):  # the WARCs cannot be written: take no new fetches, fail the run
+            run.stop()
+            raise error
+        if not isinstance(error, Exception):
+            raise error  # KeyboardInterrupt and the like end the cycle
+        log.error("capturing %r failed", url, exc_info=error)  # a bug in one URL's capture must not sink the cycle
+        return _unfetched(url, self.clock(), Observation.CONNECTION_ERROR, "internal error")
+
+    def _store_probe_captures(self, run_id: int) -> None:
+        probes = self.capturer.take_probe_captures()
+        if probes:
+            with self.stage("store"):
+                self.store.add_captures([_tagged(c, None, run_id) for c in probes])
 
     def _store_article(self, article_id: int, article: Article, page: UrlOutcome, run_id: int,
                        checks: CheckSummary) -> tuple[ArticleSummary, Extracted | None]:
@@ -160,54 +222,6 @@ class Pipeline:
             self.store.replace_links(article_id, page.extracted.links, self.clock())
         return summary, page.extracted
 
-    # -- references --------------------------------------------------------------------------
-
-    def _check_urls(self, urls: list[str], run_id: int, article_of: Mapping[str, int],
-                    unsupported: set[str] = frozenset()) -> Iterator[tuple[UrlOutcome, Checked]]:
-        """Check each URL on the worker pool; store captures and observations here, as each one finishes.
-
-        Each worker gets the URL's last complete capture, looked up here (workers never touch the store).
-        """
-        for url in urls:
-            if url in unsupported:
-                yield self._store_check(_unsupported(url, self.clock()), run_id, article_of.get(url))
-        fetchable = [url for url in urls if url not in unsupported]
-        with self.stage("store"):
-            previous = previous_captures(self.store, fetchable)
-        for url, outcome in self._pooled(fetchable, lambda url: self.capturer.check(url, previous.get(url))):
-            if outcome is None:
-                outcome = _unfetched(url, self.clock(), Observation.CONNECTION_ERROR, "internal error")
-            yield self._store_check(outcome, run_id, article_of.get(url))
-        probes = self.capturer.take_probe_captures()
-        if probes:
-            with self.stage("store"):
-                self.store.add_captures([_tagged(c, None, run_id) for c in probes])
-
-    def _pooled(self, items: list[T], work: Callable[[T], UrlOutcome]) -> Iterator[tuple[T, UrlOutcome | None]]:
-        """Run `work` on the worker pool; yield (item, outcome) as each finishes, None if it raised.
-
-        Once the daemon asks to stop, queued items are cancelled; running ones finish and are yielded.
-        """
-        if self.should_stop():
-            return
-        with ThreadPoolExecutor(max_workers=self.settings.fetch.global_concurrency, thread_name_prefix="fetch") as pool:
-            futures = {pool.submit(work, item): item for item in items}
-            for future in as_completed(futures):
-                if self.should_stop():
-                    pool.shutdown(wait=False, cancel_futures=True)
-                if future.cancelled():
-                    continue
-                try:
-                    yield futures[future], future.result()
-                except StopRequested:
-                    continue
-                except RecordError:  # the WARCs cannot be written: take no new fetches, fail the run
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
-                except Exception:  # a bug in one URL's capture must not sink the cycle
-                    log.exception("capturing %r failed", futures[future])
-                    yield futures[future], None
-
     def _store_check(self, outcome: UrlOutcome, run_id: int, article_id: int | None) -> tuple[UrlOutcome, Checked]:
         with self.stage("store"):
             capture_ids = self.store.add_captures([_tagged(c, article_id, run_id) for c in outcome.captures])
@@ -220,6 +234,14 @@ class Pipeline:
 
     def _run(self, kind: str) -> RunScope:
         return RunScope(self, kind)
+
+
+@dataclass(frozen=True)
+class _ArticleItem:
+    """A registered article to capture (a reference is queued as its bare URL)."""
+
+    article_id: int
+    article: Article
 
 
 def _tagged(capture: Capture, article_id: int | None, run_id: int) -> Capture:

@@ -37,8 +37,12 @@ from archiver.models import Extracted
 
 log = logging.getLogger("archiver.pipeline")
 
-# A worker is replaced after this many pages, so whatever a parser leaks over months stays bounded.
+# The pool is replaced after this many pages per worker, so whatever a parser leaks over months stays
+# bounded. Not max_tasks_per_child: on Python 3.11 to 3.13 a worker leaving at that limit while tasks are
+# queued is never replaced, and every page after it waits forever (CPython gh-115634).
 PAGES_PER_WORKER = 500
+# A page whose extraction has not come back after this long is extracted here instead, on a new pool.
+EXTRACTION_TIMEOUT = 300.0
 # Pages extracted on the calling threads before the pool starts: below this, starting it costs more than it saves.
 PAGES_BEFORE_POOL = 32
 
@@ -83,11 +87,15 @@ def _exit_when_orphaned(capturer_alive: Connection) -> None:
 class PageExtractor:
     """extract_page() on `processes` worker processes (0: on the calling thread). Thread-safe."""
 
-    def __init__(self, processes: int, *, pages_before_pool: int = PAGES_BEFORE_POOL):
+    def __init__(self, processes: int, *, pages_before_pool: int = PAGES_BEFORE_POOL,
+                 pages_per_worker: int = PAGES_PER_WORKER):
         self.processes = processes
         self.pages_before_pool = pages_before_pool
+        self.pages_per_pool = max(1, pages_per_worker * processes)
         self._pages = 0
+        self._pool_pages = 0  # pages handed to the current pool
         self._pool: ProcessPoolExecutor | None = None
+        self._retired: list[ProcessPoolExecutor] = []  # replaced pools finishing the pages they were given
         self._lifeline: tuple[Connection, Connection] | None = None  # the workers' pipe (see _exit_when_orphaned)
         self._lock = threading.Lock()
         self._closed = False
@@ -97,10 +105,14 @@ class PageExtractor:
         if pool is None:
             return extract_page(body, url, charset, search_text_for_date)
         try:
-            page = pool.submit(extract_page, bytes(body), url, charset, search_text_for_date).result()
-            return replace(page, in_worker=True)
+            future = pool.submit(extract_page, bytes(body), url, charset, search_text_for_date)
+            return replace(future.result(timeout=EXTRACTION_TIMEOUT), in_worker=True)
         except BrokenProcessPool:
             log.warning("an extraction worker died on %s; extracting it here, and starting new workers", url)
+            self._discard(pool)
+        except TimeoutError:
+            log.warning("no extraction of %s after %.0fs; extracting it here, and starting new workers",
+                        url, EXTRACTION_TIMEOUT)
             self._discard(pool)
         except RuntimeError:  # shut down under us (the run is closing): this page still gets its text
             pass
@@ -111,8 +123,10 @@ class PageExtractor:
             self._closed = True
             pool, self._pool = self._pool, None
             lifeline, self._lifeline = self._lifeline, None
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            retired, self._retired = self._retired, []
+        for each in [*retired, pool]:
+            if each is not None:
+                each.shutdown(wait=True, cancel_futures=True)
         _close_both(lifeline)
 
     def _running_pool(self) -> ProcessPoolExecutor | None:
@@ -120,15 +134,31 @@ class PageExtractor:
             return None
         with self._lock:
             self._pages += 1
-            if self._pool is None and not self._closed and self._pages > self.pages_before_pool:
-                context = multiprocessing.get_context("forkserver")
-                context.set_forkserver_preload([__name__])  # workers start with the parsers imported
-                # Both ends stay open here while the pool lives: workers replaced later get their copy too.
-                self._lifeline = context.Pipe(duplex=False)
-                self._pool = ProcessPoolExecutor(self.processes, mp_context=context, initializer=_start_worker,
-                                                 initargs=(self._lifeline[0],), max_tasks_per_child=PAGES_PER_WORKER)
-                log.info("extraction moves to %d worker processes after %d pages", self.processes, self.pages_before_pool)
+            if self._closed or self._pages <= self.pages_before_pool:
+                return self._pool
+            if self._pool is not None and self._pool_pages >= self.pages_per_pool:
+                self._retire_pool()
+            if self._pool is None:
+                self._start_pool()
+            self._pool_pages += 1
             return self._pool
+
+    def _start_pool(self) -> None:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])  # workers start with the parsers imported
+        if self._lifeline is None:
+            # Both ends stay open here while any pool lives: every pool's workers get their copy.
+            self._lifeline = context.Pipe(duplex=False)
+            log.info("extraction moves to %d worker processes after %d pages", self.processes, self.pages_before_pool)
+        self._pool = ProcessPoolExecutor(self.processes, mp_context=context, initializer=_start_worker,
+                                         initargs=(self._lifeline[0],))
+        self._pool_pages = 0
+
+    def _retire_pool(self) -> None:
+        """Hand new pages to a new pool; the old one finishes its own, then its workers exit."""
+        old, self._pool = self._pool, None
+        old.shutdown(wait=False)  # no cancel: the pages it was given still come back
+        self._retired = [pool for pool in self._retired if _busy(pool)] + [old]
 
     def _discard(self, broken: ProcessPoolExecutor) -> None:
         lifeline = None
@@ -138,6 +168,11 @@ class PageExtractor:
                 lifeline, self._lifeline = self._lifeline, None
         broken.shutdown(wait=False, cancel_futures=True)
         _close_both(lifeline)  # any worker still alive in the broken pool exits at its end of file
+
+
+def _busy(pool: ProcessPoolExecutor) -> bool:
+    """Whether a retired pool still has workers (its last pages under way)."""
+    return bool(getattr(pool, "_processes", None))
 
 
 def _close_both(lifeline: tuple[Connection, Connection] | None) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Sequence
 
 from sqlalchemy import Connection, case, func, literal, or_, select
 
@@ -22,7 +22,8 @@ from archiver.store.rows import (
 )
 from archiver.store.schema import articles, captures, links, observations, runs, texts
 
-UNCHECKED = "unchecked"  # verdict_counts' name for links never judged
+UNCHECKED = "unchecked"
+DUE_BATCH = 10_000  # due link URLs per query of a check  # verdict_counts' name for links never judged
 
 
 class HealthQueries:
@@ -151,13 +152,34 @@ class HealthQueries:
         self, now: datetime, *, article_id: int | None = None, include_not_due: bool = False
     ) -> list[str]:
         """Distinct supported link URLs never checked or due by `now` (every one with include_not_due), by URL."""
-        query = select(links.c.url).where(links.c.supported.is_(True)).distinct().order_by(links.c.url)
-        if not include_not_due:
-            query = query.where(or_(links.c.next_check_at.is_(None), links.c.next_check_at <= now))
-        if article_id is not None:
-            query = query.where(links.c.article_id == article_id)
-        with self._db.read("read links") as connection:
-            return list(connection.execute(query).scalars())
+        return [url for batch in self.due_link_batches(now, article_id=article_id, include_not_due=include_not_due)
+                for url in batch]
+
+    def due_link_batches(
+        self, now: datetime, *, article_id: int | None = None, include_not_due: bool = False,
+        batch_size: int = DUE_BATCH,
+    ) -> Iterator[list[str]]:
+        """due_link_urls in batches of `batch_size`, each one short query (after the last URL of the one before).
+
+        A check of a million links never holds one list of them; each batch is read when the one
+        before it has been taken.
+        """
+        after = None
+        while True:
+            query = select(links.c.url).where(links.c.supported.is_(True)).distinct().order_by(links.c.url)
+            if not include_not_due:
+                query = query.where(or_(links.c.next_check_at.is_(None), links.c.next_check_at <= now))
+            if article_id is not None:
+                query = query.where(links.c.article_id == article_id)
+            if after is not None:
+                query = query.where(links.c.url > after)
+            with self._db.read("read links") as connection:
+                batch = list(connection.execute(query.limit(batch_size)).scalars())
+            if batch:
+                yield batch
+            if len(batch) < batch_size:
+                return
+            after = batch[-1]
 
     def due_article_ids(self, now: datetime, *, include_not_due: bool = False) -> list[int]:
         """Articles never checked or due by `now` (every one with include_not_due), by id."""

@@ -65,17 +65,18 @@ def test_file_size_limit_stops_the_run_with_exit_4_and_the_next_run_succeeds(tmp
         big_url = web.refs_b.url("/files/report.pdf")
         web.refs_b.routes["/files/report.pdf"] = Reply(headers=(("Content-Type", "application/pdf"),),
                                                        body=b"%PDF-1.4\n" + os.urandom(big))
-        # One worker: references are fetched in body order, so what follows the big one must not be fetched.
-        one_worker = {"ARCHIVER_FETCH_GLOBAL_CONCURRENCY": "1"}
-        process = archive_process(data_dir, web.article_url, tmp_path, one_worker, preexec_fn=limit_file_size, text=True)
+        # One request at a time, and 5 s between requests to one host: what waits behind the big one in its
+        # host's queue, and each host's second URL, come due long after the disk filled up.
+        paced = {"ARCHIVER_FETCH_GLOBAL_CONCURRENCY": "1", "ARCHIVER_FETCH_PER_HOST_DELAY": "5s"}
+        process = archive_process(data_dir, web.article_url, tmp_path, paced, preexec_fn=limit_file_size, text=True)
         stdout, stderr = process.communicate(timeout=60)
         print(f"\nexit {process.returncode}; stderr: {stderr.strip()}")
         assert process.returncode == EXIT_STORAGE, (stdout, stderr)
         assert "storage full" in stderr and "File too large" in stderr and message in stderr
-        # stops taking new fetches: the references after the big one (all of refs_c's) were never requested
-        after_big = web.reference_urls[web.reference_urls.index(big_url) + 2:]
-        fetched_after = [seen.path for seen in web.refs_c.requests]
-        assert not fetched_after, f"fetched after the disk filled up: {fetched_after} (of {after_big})"
+        # stops taking new fetches: the URLs queued behind the big one on its host, and the second URL of
+        # refs_c, were never requested
+        assert [seen.path for seen in web.refs_b.requests] == ["/files/report.pdf"], web.refs_b.requests
+        assert "/chunked.html" not in [seen.path for seen in web.refs_c.requests], web.refs_c.requests
 
         [failed_run] = run_rows(settings)
         assert failed_run.status == "failed" and "RecordError" in failed_run.error, failed_run

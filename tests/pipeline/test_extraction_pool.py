@@ -41,6 +41,20 @@ def test_workers_give_what_the_calling_thread_gives(extractor):
     assert dated.extracted.published == "2021-03-14" and dated.text_hash and dated.text_fingerprint
 
 
+def test_workers_are_replaced_after_their_pages_while_pages_queue_up():
+    """Python 3.11's max_tasks_per_child never replaces a worker that leaves while pages are queued (gh-115634):
+    every page after it waited forever. The pool is replaced whole instead, and every page comes back."""
+    pages = PageExtractor(1, pages_before_pool=0, pages_per_worker=3)
+    try:
+        with ThreadPoolExecutor(8) as threads:  # eight fetch threads at once: a queue in front of one worker
+            done = threads.map(lambda page: pages(page[0], page[1], None, False), PAGES * 3, timeout=60)
+            results = list(done)
+        assert results == [extract_page(body, url, None, False) for body, url in PAGES * 3]
+        assert sum(result.in_worker for result in results) > len(results) // 2
+    finally:
+        pages.close()
+
+
 def test_no_workers_until_a_run_has_enough_pages_and_none_after_close():
     pages = PageExtractor(2, pages_before_pool=3)
     for body, url in PAGES[:3]:

@@ -26,6 +26,8 @@ class FakeClock:
         self._now = start
         self._lock = threading.Lock()
         self.sleeps: list[float] = []
+        self._frozen = False
+        self._frozen_waits: set[threading.Condition] = set()
 
     def monotonic(self) -> float:
         with self._lock:
@@ -37,8 +39,30 @@ class FakeClock:
             self._now += seconds
 
     def wait(self, condition: threading.Condition, seconds: float) -> None:
-        """Waiting out `seconds` on this clock moves it at once, as sleep does; no real time passes."""
-        self.sleep(seconds)
+        """Waiting out `seconds` on this clock moves it at once, as sleep does; no real time passes.
+
+        While frozen() the wait is real instead (bounded by WAIT): time stands still until the
+        test lets it go, so what other threads do meanwhile happens, provably, at the same time.
+        """
+        if not self._frozen:
+            self.sleep(seconds)
+            return
+        self._frozen_waits.add(condition)
+        try:
+            condition.wait(WAIT)
+        finally:
+            self._frozen_waits.discard(condition)
+
+    @contextmanager
+    def frozen(self) -> Iterator[None]:
+        self._frozen = True
+        try:
+            yield
+        finally:
+            self._frozen = False
+            for condition in list(self._frozen_waits):
+                with condition:
+                    condition.notify_all()
 
     def advance(self, seconds: float) -> None:
         with self._lock:
