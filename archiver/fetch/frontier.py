@@ -75,6 +75,8 @@ class _Host:
     crawl_delay: float = 0.0
     backoff: float = 0.0
     version: int = 0  # bumped whenever the host is placed in a heap; older heap entries are stale
+    heap: str | None = None  # "ready" or "timed" while its current entry is in that heap
+    ready_pending: int = 0  # its pending count when last pushed to the ready heap (the heap's priority)
 
     @property
     def pending(self) -> int:
@@ -185,7 +187,11 @@ class Frontier:
             host = self._host(task.key)
             task.key = host.key
             host.tasks.append(task)
-            self._place(task.key, host)
+            # Placed again only when that changes its place: a million tasks must not leave a million
+            # stale heap entries. Its priority is refreshed each time its queue doubles.
+            if host.heap is None or (host.heap == "timed" and len(host.tasks) == 1) or \
+                    (host.heap == "ready" and host.pending >= 2 * host.ready_pending):
+                self._place(task.key, host)
             self._dispatch()
 
     def next_task(self, owner: object, finished: Callable[[], bool]) -> Task | None:
@@ -255,6 +261,7 @@ class Frontier:
     def _place(self, key: HostKey, host: _Host) -> None:
         """Put the host in the heap it belongs to now: ready, or timed by when it may start."""
         host.version += 1
+        host.heap = None
         self._need_worker.discard(key)
         if not host.pending or host.in_flight >= self._limit(host):
             return  # nothing to start, or no free slot: a release places it again
@@ -265,8 +272,10 @@ class Frontier:
         when = max(when, min(earliest))
         if when <= self._clock.monotonic():
             heapq.heappush(self._ready, (-host.pending, next(self._seq), host.version, key))
+            host.heap, host.ready_pending = "ready", host.pending
             return
         heapq.heappush(self._timed, (when, next(self._seq), host.version, key))
+        host.heap = "timed"
         if self._timekeeper is None:
             self._call_timekeeper()
         elif when < self._timekeeper_until:
@@ -289,6 +298,7 @@ class Frontier:
             host = self._hosts.get(key)
             if host is None or host.version != version:
                 continue
+            host.heap = None
             if not self._grant(key, host, now):
                 self._need_worker.add(key)  # only tasks, and no worker idle: placed again when one is
                 continue
