@@ -64,6 +64,7 @@ def kill_at_random_point(process: subprocess.Popen, warc_dir: Path, rng: random.
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(420)  # the kill loop bounds itself at 240 s; the audit of ~45 WARCs by four validators follows
 def test_sigkill_at_random_points_loses_nothing_the_database_calls_complete(tmp_path):
     rng = random.Random(20261126)
     data_dir = tmp_path / "archives"
