@@ -281,6 +281,20 @@ class Frontier:
         elif when < self._timekeeper_until:
             self._timekeeper.notify_all()  # it sleeps past this host's time: it looks again
 
+    def _wait_for_waiters(self, key: HostKey, host: _Host) -> None:
+        """A host waiting for a worker may also hold threads due later (retries): their time is still kept.
+
+        Every worker could be such a thread; if nothing else woke the host, they would wait forever.
+        """
+        if not host.waiters:
+            return
+        pace = 0.0 if host.last_start is None else host.last_start + self._delay(host)
+        when = max(pace, min(waiter.not_before for waiter in host.waiters))
+        heapq.heappush(self._timed, (when, next(self._seq), host.version, key))
+        host.heap = "timed"
+        if self._timekeeper is None:
+            self._call_timekeeper()
+
     def _replace_needing_worker(self) -> None:
         for key in list(self._need_worker):
             self._place(key, self._hosts[key])
@@ -301,6 +315,7 @@ class Frontier:
             host.heap = None
             if not self._grant(key, host, now):
                 self._need_worker.add(key)  # only tasks, and no worker idle: placed again when one is
+                self._wait_for_waiters(key, host)
                 continue
             self._place(key, host)
 

@@ -160,3 +160,26 @@ def test_never_more_than_the_global_limit_in_flight():
 
     run_all(frontier, work, [url(f"h{n}", m) for n in range(10) for m in range(3)], threads=8)
     assert most[0] <= 3
+
+
+def test_a_retry_due_later_is_not_forgotten_while_its_host_waits_for_a_worker():
+    """One worker, parked in its own retry; its host also has a task that needs a worker. Neither waits forever."""
+    clock = FakeClock()
+    frontier = Frontier(2, 0.0, clock=clock)
+    frontier.answered(host("h"), 200)
+
+    def work(item: str) -> str:
+        frontier.acquire(host("h"))
+        frontier.release(host("h"))
+        if item == url("h", 0):
+            frontier.acquire(host("h"), not_before=clock.monotonic() + 10.0)  # the only worker waits here
+            frontier.release(host("h"))
+        return item
+
+    finished: list[str] = []
+    runner = threading.Thread(target=lambda: finished.extend(run_all(frontier, work, [url("h", 0), url("h", 1)], 1)),
+                              daemon=True)  # a failing run must not keep the test process alive
+    runner.start()
+    runner.join(WAIT)
+    assert not runner.is_alive(), "the parked retry was never woken"
+    assert sorted(finished) == [url("h", 0), url("h", 1)]
