@@ -10,6 +10,14 @@ from archiver.fetch import Fetcher
 from archiver.models import Fetch
 from archiver.settings import FetchSettings
 from archiver.store import Store
+from support.records import close_made_bodies
+
+
+@pytest.fixture(autouse=True)
+def _close_made_bodies() -> Iterator[None]:
+    """The bodies support.records made for a test are closed after it (a module fixture's at its first test)."""
+    yield
+    close_made_bodies()
 
 
 class _TidyFetcher(Fetcher):

@@ -181,10 +181,13 @@ def test_waiting_for_a_slot_is_not_charged_to_the_total_timeout():
             super().sleep(seconds)
             marker = fetcher_box["fetcher"]._watchdog.start(total + 0.2)
             watched, peer = socket.socketpair()
-            with watched, peer:
-                marker.watch(watched)
-                watched.settimeout(WAIT)
-                assert watched.recv(1) == b""  # the watchdog cut it: the marker fired
+            try:
+                with watched, peer:
+                    marker.watch(watched)
+                    watched.settimeout(WAIT)
+                    assert watched.recv(1) == b""  # the watchdog cut it: the marker fired
+            finally:
+                marker.finish()  # closes the marker's duplicate of `watched`, as a fetch finishes its deadline
 
     with LoopbackServer({"/": Reply(200, body=b"ok")}) as server, \
             polite_fetcher(BlockingClock(), respect_robots=False, total_timeout=total) as fetcher:

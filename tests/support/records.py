@@ -1,4 +1,9 @@
-"""Exchanges and fetches built in memory, for tests of WARC writing."""
+"""Exchanges and fetches built in memory, for tests of WARC writing.
+
+Each body is a spooled temporary file, as the Fetcher makes them. The bodies made
+here are remembered and closed after every test (tests/conftest.py calls
+close_made_bodies), as the pipeline closes each Fetch once it is written.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +16,23 @@ from archiver.models import Body, Exchange, Fetch
 
 T0 = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=timezone.utc)
 
+_made: list[Body] = []  # appended to from several threads at once (list.append is atomic)
+
 
 def make_body(data: bytes, truncated: str | None = None) -> Body:
-    spool = tempfile.SpooledTemporaryFile(max_size=1 << 20)
+    spool = tempfile.SpooledTemporaryFile(max_size=1 << 20)  # noqa: SIM115  # closed by close_made_bodies
     spool.write(data)
     spool.seek(0)
     digest = "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode()
-    return Body(spool, len(data), digest, truncated=truncated)
+    body = Body(spool, len(data), digest, truncated=truncated)
+    _made.append(body)
+    return body
+
+
+def close_made_bodies() -> None:
+    """Close every body made here so far (the test that made them is over)."""
+    while _made:
+        _made.pop().close()
 
 
 def make_exchange(url="http://example.test/page?q=1", data=b"<html>hello</html>", status=200, reason="OK",

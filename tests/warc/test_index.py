@@ -151,7 +151,8 @@ def test_a_warc_that_cannot_be_indexed_is_skipped_logged_and_tried_again(tmp_pat
     (tmp_path / "warcs" / "a.warc.gz").write_bytes(b"")
 
     def fail(output, inputs, opts):
-        open(output, "w").write("half an index")
+        with open(output, "w") as partial:
+            partial.write("half an index")
         raise OSError("disk trouble")
 
     monkeypatch.setattr(archiver.warc.index, "write_cdx_index", fail)
