@@ -8,6 +8,7 @@ removed by urllib3), hashed as it goes, and never held in memory whole.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import tempfile
 from typing import BinaryIO
@@ -34,9 +35,20 @@ def read_body(raw: BaseHTTPResponse, *, max_bytes: int, max_decoded: int, deadli
 
     A body cut short keeps what arrived and says why in `truncated`: "length"
     (over `max_bytes`), "time" (deadline or read timeout) or "disconnect".
+    Our own disk failing (full, file-size limit) raises RecordError.
     """
     # The spool outlives this function: the returned Body owns it (closed with the Fetch).
     spool: BinaryIO = tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_SIZE)  # type: ignore[assignment]  # noqa: SIM115
+    try:
+        return _spool_body(raw, spool, max_bytes, max_decoded, deadline)
+    except BaseException:
+        # A spool on disk flushes as it closes, and a full disk fails that too: closed all the same.
+        with contextlib.suppress(OSError):
+            spool.close()
+        raise
+
+
+def _spool_body(raw: BaseHTTPResponse, spool: BinaryIO, max_bytes: int, max_decoded: int, deadline: Deadline) -> Body:
     sha1 = hashlib.sha1()
     decoder = BoundedDecoder(raw.headers.get("Content-Encoding"), max_decoded)
     length = 0
@@ -49,8 +61,7 @@ def read_body(raw: BaseHTTPResponse, *, max_bytes: int, max_decoded: int, deadli
             try:
                 spool.write(chunk)
             except OSError as error:  # our disk (full, file-size limit), not the network: stop the run
-                spool.close()
-                raise RecordError(f"cannot spool the body of a response to disk: {error.strerror or error}") from error
+                raise _spool_failed(error) from error  # a RecordError: the network handler below lets it pass
             sha1.update(chunk)
             decoder.feed(chunk)
             length += len(chunk)
@@ -64,7 +75,10 @@ def read_body(raw: BaseHTTPResponse, *, max_bytes: int, max_decoded: int, deadli
     else:
         if truncated is None and deadline.fired:
             truncated = "time"  # a body without length ends at end-of-file, which the cut also causes
-    spool.seek(0)
+    try:
+        spool.seek(0)  # a spool on disk writes out what it still buffers first: the disk can fail here too
+    except OSError as error:
+        raise _spool_failed(error) from error
     decoded, decoded_complete = decoder.result()
     return Body(
         file=spool,
@@ -74,6 +88,10 @@ def read_body(raw: BaseHTTPResponse, *, max_bytes: int, max_decoded: int, deadli
         decoded=decoded,
         decoded_complete=decoded_complete and truncated is None,
     )
+
+
+def _spool_failed(error: OSError) -> RecordError:
+    return RecordError(f"cannot spool the body of a response to disk: {error.strerror or error}")
 
 
 def consistent_headers(headers: Headers, body: Body, dechunked: bool) -> Headers:
