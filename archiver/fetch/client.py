@@ -140,6 +140,10 @@ class Fetcher:
                 self._follow(url, method.upper(), extra_headers, scope, exchanges, limits, not_before)
         except FetchError as error:
             failure = error
+        except BaseException:  # our disk failing the spool (RecordError), or a bug: no Fetch will own these
+            for exchange in exchanges:
+                exchange.body.close()
+            raise
         finally:
             deadline.finish()
         fetch = Fetch(

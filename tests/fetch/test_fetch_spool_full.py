@@ -18,6 +18,7 @@ import archiver.fetch.stream
 from archiver.errors import RecordError
 from archiver.fetch.deadline import Deadline
 from archiver.fetch.stream import read_body
+from support.loopback import LoopbackServer, Reply
 
 
 def file_too_large() -> OSError:
@@ -89,3 +90,10 @@ def test_a_full_disk_raises_record_error_and_closes_the_spool(disk, failing):
         read_body(ChunkedRaw(b"one", b"two"), max_bytes=1000, max_decoded=1000, deadline=Deadline(30))
     assert disk.made[0].closed
 
+
+def test_a_full_disk_on_the_last_hop_closes_the_bodies_of_the_hops_before(disk, make_fetcher):
+    disk.plan = [(1 << 20, False), (0, False)]  # the redirect's body fits, the page's does not
+    routes = {"/old": Reply(301, headers=(("Location", "/new"),), body=b"moved"), "/new": Reply(200, body=b"page")}
+    with LoopbackServer(routes) as server, pytest.raises(RecordError, match="File too large"):
+        make_fetcher().fetch(server.url("/old"))
+    assert [spool.closed for spool in disk.made] == [True, True]
