@@ -156,13 +156,21 @@ class Capturer:
         and the URL is fetched again without validators to see what it serves.
         """
         fetch = self._fetch(url, previous, page.ignore_robots, not_before)
-        outcome = self._record(fetch, previous, page)
+        outcome = self._record_or_close(fetch, previous, page)
         if not is_unconfirmed_304(fetch, previous):
             return fetch, outcome
         captures.extend(outcome.captures)
         fetch.close()
         fetch = self._fetch(url, None, page.ignore_robots)
-        return fetch, self._record(fetch, previous, page)
+        return fetch, self._record_or_close(fetch, previous, page)
+
+    def _record_or_close(self, fetch: Fetch, previous: PreviousCapture | None, page: PageKind) -> UrlOutcome:
+        """_record(); a fetch it fails on (a full disk: RecordError) is closed here, the caller never gets it."""
+        try:
+            return self._record(fetch, previous, page)
+        except BaseException:
+            fetch.close()
+            raise
 
     def _fetch(self, url: str, previous: PreviousCapture | None, ignore_robots: bool = False,
                not_before: float = 0.0) -> Fetch:
