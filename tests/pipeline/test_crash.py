@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from archiver.pipeline import open_pipeline
-from support.crash import archive_process, check_db_points_at_warcs, run_rows, settings_for
+from support.crash import archive_process, check_db_points_at_warcs, reaped, run_rows, settings_for
 from support.fakeweb import serve_fakeweb
 from support.loopback import RawServer, Reply, read_request_head
 from support.warc_audit import audit_warc, walk_members
@@ -42,6 +42,17 @@ def serve_big_fakeweb(stack: ExitStack):
 
 
 
+def open_file_sizes(warc_dir: Path) -> list[int]:
+    """The sizes of the `.open` files now; one renamed away (its run closed it) between listing and stat is gone."""
+    sizes = []
+    for path in warc_dir.glob("*.open"):  # nothing when the folder does not exist yet
+        try:
+            sizes.append(path.stat().st_size)
+        except FileNotFoundError:
+            pass
+    return sizes
+
+
 def kill_at_random_point(process: subprocess.Popen, warc_dir: Path, rng: random.Random) -> str:
     """SIGKILL the run after a random delay or once its `.open` file reaches a random size; say which."""
     started = time.monotonic()
@@ -52,7 +63,7 @@ def kill_at_random_point(process: subprocess.Popen, warc_dir: Path, rng: random.
     else:
         point, size = "size", rng.randrange(0, BIG + 100_000)
         while time.monotonic() - started < RUN_BOUND and process.poll() is None:
-            sizes = [p.stat().st_size for p in warc_dir.glob("*.open") if p.exists()] if warc_dir.exists() else []
+            sizes = open_file_sizes(warc_dir)
             if sizes and max(sizes) >= size:
                 break
             time.sleep(0.002)
@@ -78,9 +89,9 @@ def test_sigkill_at_random_points_loses_nothing_the_database_calls_complete(tmp_
         web = serve_big_fakeweb(stack)
         while kills < KILLS:
             assert time.monotonic() - started < 240, "the crash loop is far slower than expected"
-            process = archive_process(data_dir, web.article_url, tmp_path)
-            point = kill_at_random_point(process, warc_dir, rng)
-            _, stderr = process.communicate(timeout=RUN_BOUND)
+            with reaped(archive_process(data_dir, web.article_url, tmp_path)) as process:
+                point = kill_at_random_point(process, warc_dir, rng)
+                _, stderr = process.communicate(timeout=RUN_BOUND)
             points[point] = points.get(point, 0) + 1
             if point == "finished":
                 finished += 1
@@ -102,8 +113,8 @@ def test_sigkill_at_random_points_loses_nothing_the_database_calls_complete(tmp_
                     removed += 1
             checked_id = check_db_points_at_warcs(settings, checked_id)
         # a last, unkilled run completes on the same data dir
-        process = archive_process(data_dir, web.article_url, tmp_path)
-        _, stderr = process.communicate(timeout=60)
+        with reaped(archive_process(data_dir, web.article_url, tmp_path)) as process:
+            _, stderr = process.communicate(timeout=60)
         assert process.returncode == 0, stderr
     check_db_points_at_warcs(settings)
     warcs = sorted(warc_dir.glob("*.warc.gz"))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy
@@ -28,6 +30,19 @@ def archive_process(data_dir: Path, url: str, cwd: Path, extra_env: dict | None 
     env.pop("ARCHIVER_CONFIG", None)
     return subprocess.Popen([sys.executable, "-m", "archiver", "-q", "--data-dir", str(data_dir), command, url],
                             cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
+
+
+@contextmanager
+def reaped(process: subprocess.Popen) -> Iterator[subprocess.Popen]:
+    """`process` for the block; on the way out, however the block ends, it is killed if still running,
+    waited for and its pipes closed (a test that fails mid-run leaves no child and no open pipe behind)."""
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        with process:  # Popen's exit closes stdin, stdout and stderr, then waits
+            pass
 
 
 def check_db_points_at_warcs(settings, after_id: int = 0) -> int:
