@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import Connection, select
 
 from archiver.errors import StoreError
 from archiver.models import Run
+from archiver.processes import process_alive
 from archiver.store.engine import Database
 from archiver.store.schema import runs
 
@@ -28,17 +30,6 @@ ABANDONED_AFTER = 10 * HEARTBEAT_INTERVAL  # ten missed heartbeats: the process 
 
 def this_host() -> str:
     return socket.gethostname()[:255]
-
-
-def process_alive(pid: int) -> bool:
-    """Whether a process `pid` exists on this host (it may belong to another user)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def abandoned_because(row: Any, host: str, now: datetime, alive: Callable[[int], bool]) -> str | None:

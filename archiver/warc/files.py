@@ -20,6 +20,8 @@ import zlib
 from datetime import datetime
 from pathlib import Path
 
+from archiver.processes import process_alive
+
 log = logging.getLogger(__name__)
 
 OPEN_SUFFIX = ".open"
@@ -179,15 +181,7 @@ def _is_live(name: str) -> bool:
     if not match or match.group(1) != sanitized_hostname():
         return False
     pid = int(match.group(2))
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid == os.getpid() or process_alive(pid)
 
 
 def recover_open_files(warc_dir: Path) -> list[Path]:

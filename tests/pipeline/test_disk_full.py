@@ -17,8 +17,8 @@ import pytest
 import sqlalchemy
 
 from archiver.pipeline import open_store
-from archiver.store.schema import captures, runs
-from support.crash import archive_process, check_db_points_at_warcs, settings_for
+from archiver.store.schema import captures
+from support.crash import archive_process, check_db_points_at_warcs, run_rows, settings_for
 from support.fakeweb import serve_fakeweb
 from support.loopback import Reply
 from support.mounts import fill, needs_root, tmpfs
@@ -34,15 +34,6 @@ WARC_FULL, SPOOL_FULL = LIMIT - 2_000, 2 * LIMIT
 def limit_file_size() -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
-
-
-def run_rows(settings):
-    engine = sqlalchemy.create_engine(settings.storage.database_url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(sqlalchemy.select(runs.c.id, runs.c.status, runs.c.error).order_by(runs.c.id)).all()
-    finally:
-        engine.dispose()
 
 
 def captured_urls(settings) -> set[str]:
