@@ -8,6 +8,11 @@
 The caller's thread alone queues items and takes results (it writes the
 database); workers only run `work(item)`. results() ends when nothing is
 queued or running. stop() drops what has not started.
+
+A worker starts an item only while fewer than `threads` results are running or
+waiting to be taken: when the caller's thread is slower than the network (a
+busy database, 100 hosts ready at once), work waits in the frontier as a small
+task rather than as finished results holding whole pages.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ class TaskRun(Generic[T, R]):
         self._finished: queue.SimpleQueue[tuple[T, R | None, BaseException | None]] = queue.SimpleQueue()
         self._outstanding = 0  # queued or running and not yet taken by results(): the caller's thread only
         self._closing = False
+        self._room = threading.Semaphore(max(1, threads))  # one per result running or not yet taken
         self._workers = [threading.Thread(target=self._serve, name=f"fetch-{n}", daemon=True)
                          for n in range(max(1, threads))]
         for worker in self._workers:
@@ -59,6 +65,7 @@ class TaskRun(Generic[T, R]):
         while self._outstanding:
             finished = self._finished.get()
             self._outstanding -= 1
+            self._room.release()
             yield finished
 
     def stop(self) -> None:
@@ -68,6 +75,8 @@ class TaskRun(Generic[T, R]):
     def close(self) -> None:
         self.stop()
         self._closing = True
+        for _ in self._workers:  # a worker waiting for room wakes, finds the run closing and ends
+            self._room.release()
         self._frontier.wake_workers()
         for worker in self._workers:
             worker.join(JOIN_TIMEOUT)
@@ -80,6 +89,7 @@ class TaskRun(Generic[T, R]):
 
     def _serve(self) -> None:
         while True:
+            self._room.acquire()
             task = self._frontier.next_task(self, lambda: self._closing)
             if task is None:
                 return

@@ -13,6 +13,7 @@ from archiver.fetch.frontier import Frontier
 from archiver.fetch.hosts import HostKey
 from archiver.fetch.task_run import TaskRun
 from support.polite import WAIT, FakeClock, StartLog
+from support.waiting import eventually
 
 
 def host(name: str) -> HostKey:
@@ -183,3 +184,34 @@ def test_a_retry_due_later_is_not_forgotten_while_its_host_waits_for_a_worker():
     runner.join(WAIT)
     assert not runner.is_alive(), "the parked retry was never woken"
     assert sorted(finished) == [url("h", 0), url("h", 1)]
+
+
+def test_results_not_yet_taken_hold_their_workers():
+    """A caller slower than the network: no more than `threads` results run or wait untaken, holding pages.
+
+    The caller takes nothing until three results wait; each later start must find a result taken for it.
+    """
+    frontier = Frontier(2, 0.0, clock=FakeClock())
+    threads, taken, started, overdrawn = 3, [0], [0], []
+    lock = threading.Lock()
+
+    def work(item: str) -> str:
+        with lock:
+            started[0] += 1
+            if started[0] - taken[0] > threads:
+                overdrawn.append((item, started[0], taken[0]))
+        return one_request(frontier)(item)
+
+    urls = [url(f"h{n % 4}", n) for n in range(12)]
+    with TaskRun(frontier, work, threads) as run:
+        for each in urls:
+            run.put(each, each)
+        assert eventually(lambda: run._finished.qsize() >= threads, WAIT)
+        done = []
+        for item, _, error in run.results():
+            assert error is None
+            with lock:
+                taken[0] += 1
+            done.append(item)
+    assert sorted(done) == sorted(urls)
+    assert overdrawn == []
