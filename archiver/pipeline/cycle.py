@@ -165,7 +165,10 @@ class Pipeline:
 
     def _previous(self, url: str, *, validators: bool = True) -> PreviousCapture | None:
         with self.stage("store"):  # a read on the worker: rows are written on the cycle's thread only
-            return previous_captures(self.store, [url], validators=validators).get(url)
+            found = self.store.together("read a previous capture",
+                                        lambda: previous_captures(self.store, [url], validators=validators),
+                                        writing=False)
+            return found.get(url)
 
     def _queue_references(self, run: TaskRun, references: RunReferences, summary: ArticleSummary,
                           extracted: Extracted, run_id: int, checks: CheckSummary) -> None:
@@ -204,11 +207,18 @@ class Pipeline:
     def _store_article(self, article_id: int, article: Article, page: UrlOutcome, run_id: int,
                        checks: CheckSummary) -> tuple[ArticleSummary, Extracted | None]:
         summary = ArticleSummary(url=article.url, article_id=article_id)
-        with self.stage("store"):
+        def store_page() -> Checked:
             capture_ids = self.store.add_captures([_tagged(c, article_id, run_id) for c in page.captures])
             checked = record_check(self.store, self.settings.health, page, capture_ids, self.clock(), run_id,
                                    seed_text=article.seed_text, keep_diff=True)
             self.store.set_article_health(article_id, checked.verdict, checked.row.checked_at, checked.next_check_at)
+            if page.extracted is not None:
+                self.store.update_article_extracted(article_id, page.extracted, page.captures[-1].fetched_at)
+                self.store.replace_links(article_id, page.extracted.links, self.clock())
+            return checked
+
+        with self.stage("store"):
+            checked = self.store.together("store an article's capture", store_page)
         summary.change = checked.row.content_change
         if checked.row.content_change not in (None, "unchanged"):
             checks.articles_changed.append(article.url)
@@ -217,16 +227,17 @@ class Pipeline:
             log.info("article %s not captured: %s", article.url, summary.failure)
             return summary, None
         summary.captured, summary.title = True, page.extracted.title
-        with self.stage("store"):
-            self.store.update_article_extracted(article_id, page.extracted, page.captures[-1].fetched_at)
-            self.store.replace_links(article_id, page.extracted.links, self.clock())
         return summary, page.extracted
 
     def _store_check(self, outcome: UrlOutcome, run_id: int, article_id: int | None) -> tuple[UrlOutcome, Checked]:
-        with self.stage("store"):
+        def store_check() -> Checked:
             capture_ids = self.store.add_captures([_tagged(c, article_id, run_id) for c in outcome.captures])
             checked = record_check(self.store, self.settings.health, outcome, capture_ids, self.clock(), run_id)
             self.store.set_link_health(outcome.url, checked.verdict, checked.row.checked_at, checked.next_check_at)
+            return checked
+
+        with self.stage("store"):  # one transaction: one commit per check, where each call made its own
+            checked = self.store.together("store a check", store_check)
         log.debug("checked %s: %s (HTTP %s)", outcome.url, checked.row.observation, checked.row.http_status)
         return outcome, checked
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from sqlalchemy import Engine
 
@@ -18,13 +19,14 @@ from archiver.store.public_copies import PublicCopyQueries
 from archiver.store.reports import ReportQueries
 from archiver.store.runs import RunQueries
 
+T = TypeVar("T")
 CLOSED_WARCS = "*.warc.gz"  # archiver.warc.files names them so; the store does not import the warc room
 
 
 class Store(ArticleQueries, CaptureQueries, RunQueries, HealthQueries, ReportQueries, PublicCopyQueries):
     """Articles, links, captures, runs, link health and public-archive look-ups in SQLite (default) or PostgreSQL.
 
-    Every method is one short transaction; datetimes go in and come out
+    Every method is one short transaction, unless called inside together(); datetimes go in and come out
     timezone-aware (UTC); database failures raise archiver.errors.StoreError.
     """
 
@@ -53,6 +55,14 @@ class Store(ArticleQueries, CaptureQueries, RunQueries, HealthQueries, ReportQue
     def url(self) -> str:
         """The database URL, password hidden."""
         return self._db.display_url
+
+    def together(self, doing: str, work: Callable[[], T], *, writing: bool = True) -> T:
+        """`work()`, whose calls on this Store share one transaction (one commit), retried whole on a lock.
+
+        For the several reads and writes that store one check: `work` must make only Store calls
+        and pure computations, since a lock or serialization failure runs it again.
+        """
+        return self._db.together(doing, work, writing=writing)
 
     def schema_revision(self) -> str:
         with self._db.read("read the schema revision") as connection:
