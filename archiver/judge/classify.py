@@ -1,21 +1,32 @@
 """A fetch (+ its extracted text, + a random-sibling probe) -> one Observation. Pure: no I/O.
 
-Precedence, first match wins (each step is the stronger evidence for the ones after it):
+Precedence, first match wins (each step is the stronger evidence for the ones after it; every
+"not found or gone" step comes before a page can be called ok, and so before drift is even asked):
 
-1. fetch.failure             - no final response: that observation (dns_error, timeout, ...).
+1. fetch.failure             - no final response: that observation (dns_error, timeout, redirect_loop ...).
+                               A client-side redirect (meta refresh, script) is a hop like a 3xx: the
+                               pipeline follows it before classify sees the fetch (pipeline/client_redirects.py).
 2. parked (parking host)     - redirected off-domain onto a known parking/aftermarket host, whatever it answered.
 3. non-2xx final status      - 403/503 carrying a bot challenge -> blocked; then 404 not_found, 410 gone,
-                               429 rate_limited, 401/403/999 blocked, other 4xx (and stray 1xx/3xx) client_error,
+                               429 rate_limited, 401/403/451/999 blocked (451: a legal block for us, not
+                               evidence the page is gone), other 4xx (and stray 1xx/3xx) client_error,
                                5xx server_error.
 4. blocked (2xx challenge)   - a thin 2xx page that is a bot-challenge interstitial.
-5. parked (page)             - a thin 2xx page carrying parking / domain-for-sale markers.
+5. parked (page)             - a thin 2xx page carrying parking / domain-for-sale markers, or a lapsed-domain
+                               phrase (expired / for sale / renew, several languages) backed by a registrar
+                               marker or by the same page on a made-up sibling path (judge/parking.py).
 6. blocked (login wall)      - redirected onto a login page: the page may well be there, we cannot see it.
-7. redirect_to_root          - a non-root URL redirected onto the root of its host or registered domain.
-8. soft_404                  - a non-root URL whose random sibling (the probe) also answers 2xx and lands
+7. redirect_to_root          - a non-root URL redirected (by HTTP or client-side) onto the root of its host
+                               or registered domain.
+8. soft_404 (search)         - a non-root URL redirected onto the site's search page (a search path or query).
+9. soft_404 (probe)          - a non-root URL whose random sibling (the probe) also answers 2xx and lands
                                on the same page or reads the same; a not-found phrase in the title or first
                                heading only lowers the bar, it never decides alone. A site root is never soft_404.
-9. redirected                - 2xx at a different URL after >= 1 redirect; permanent iff every hop was 301/308.
-10. ok.
+10. redirected               - 2xx at a different URL after >= 1 redirect; permanent iff every hop was 301/308.
+11. ok.
+
+Two flags ride on an ok / redirected answer, for the rules that need the baseline (judge/settle.py):
+`near_empty` (no main text, or a few words of boilerplate; an empty body) and `not_found_title`.
 
 Marker matches are gated on a thin page (little main text): an article *about* captchas, domain
 parking or 404 errors carries the same words, and a verdict must never cry wolf.
@@ -26,14 +37,23 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from archiver.judge.compare import normalize_text, similarity
-from archiver.models import Extracted, Fetch, Observation
+from archiver.judge.parking import (
+    PARKING_HOSTS,
+    lapsed_domain_phrase,
+    page_words,
+    parking_marker,
+    registrar_marker,
+)
+from archiver.models import Exchange, Extracted, Fetch, Observation
 from archiver.urls import is_root, normalize_url, registered_domain
 
 SOFT_404_SIMILARITY = 0.95  # probe and page read the same: a template, not an article
 SOFT_404_SUPPORTED_SIMILARITY = 0.80  # ... when the page also calls itself "not found"
+SAME_PARKED_PAGE_SIMILARITY = 0.80  # a lapsed-domain page and its made-up sibling: one page for every path
+NEAR_EMPTY_WORDS = 12  # fewer main-text words than this: nothing, "Loading...", or a menu and a footer
 MIN_WORDS_FOR_TEXT_MATCH = 20  # fewer words ("Loading...", an app shell) match every URL of a site: no evidence
 THIN_PAGE_WORDS = 150  # challenge and parking pages carry less main text than this; articles carry more
 SCAN_CHARS = 262_144  # markers sit in the head or first screen of a page
@@ -53,21 +73,12 @@ _AKAMAI_REFERENCE = re.compile(r"reference\s*(?:&#32;|\s)\s*(?:&#35;|#)\s*[\d.a-
 # (Cloudflare's /cdn-cgi/challenge-platform/ detections, DataDome and PerimeterX tags, Imperva's resource).
 _WEAK_CHALLENGE = ("challenge-platform", "datadome", "perimeterx", "_incapsula_resource", "awswafintegration",
                    "captcha", "are you a robot", "verify you are human", "unusual traffic")
+# Where a site sends a search: a path segment or a query key. A redirect there from an article is a soft 404.
+_SEARCH_SEGMENTS = frozenset({"search", "suche", "recherche", "buscar", "busca", "ricerca", "zoeken", "szukaj",
+                              "sok", "haku", "search.php", "search.html", "search.aspx", "search.jsp", "results"})
+_SEARCH_KEYS = frozenset({"q", "s", "query", "search", "searchterm", "search_query", "keyword", "keywords",
+                          "term", "terms", "suche", "recherche", "busqueda", "text", "wd"})
 _LOGIN_PATH = re.compile(r"/(?:log-?in|sign-?in|sso|auth|session/new)\b")  # where auth walls send visitors
-
-# Parking and domain-aftermarket services: a domain that lands here has lapsed or is for sale.
-PARKING_HOSTS = frozenset({
-    "sedoparking.com", "sedo.com",  # Sedo: parking feed and marketplace
-    "parkingcrew.net", "bodis.com", "above.com", "parklogic.com",  # parking networks
-    "dan.com", "afternic.com", "hugedomains.com", "buydomains.com", "undeveloped.com",  # aftermarkets
-    "domainmarket.com",
-})
-_PARKING_HOST_REF = re.compile(r"//(?:[\w-]+\.)*(" + "|".join(re.escape(h) for h in sorted(PARKING_HOSTS)) + r")\b")
-_PARKING_PHRASES = (  # what parking templates say; on a thin page only
-    "this domain is for sale", "this domain name is for sale", "domain may be for sale", "buy this domain",
-    "parked free, courtesy of godaddy", "domain parking", "this web page is parked", "this domain is parked",
-    "sedoparking", "parkingcrew", "window.park",
-)
 
 _NOT_FOUND = re.compile(
     r"\b(?:404|not found|page not found|could not be found|can ?not be found|can't be found|does ?n[o']t exist|"
@@ -95,6 +106,8 @@ class Classification:
     observation: Observation
     detail: str
     permanent: bool | None = None  # for redirected: True iff every hop was 301 or 308
+    near_empty: bool = False  # ok / redirected, but hardly any text: soft_404 unless its baseline was empty too
+    not_found_title: bool = False  # ok / redirected, but its title or heading says "not found"
 
 
 def probe_url_for(url: str, token: str) -> str:
@@ -127,27 +140,32 @@ def classify(fetch: Fetch, extracted: Extracted | None, probe: Probe | None = No
         vendor = _challenge(page, weak=True) if status in (403, 503) else None
         if vendor:
             return Classification(Observation.BLOCKED, f"bot challenge ({vendor}) with HTTP {status}")
-        return Classification(_status_observation(status), f"HTTP {status}")
+        legal = " (unavailable for legal reasons: blocked for us, not gone)" if status == 451 else ""
+        return Classification(_status_observation(status), f"HTTP {status}{legal}")
     vendor = _challenge(page, weak=False) if thin else None
     if vendor:
         return Classification(Observation.BLOCKED, f"bot challenge ({vendor}) with HTTP {status}")
-    marker = _parking_marker(page) if thin else None
-    if marker:
-        return Classification(Observation.PARKED, f"parking page ({marker})")
+    parked = _parked(fetch, extracted, probe, page) if thin else None
+    if parked:
+        return Classification(Observation.PARKED, parked)
     moved = redirects > 0 and not _same_url(final_url, fetch.url)
     if moved and _login_path(final_url) and not _login_path(fetch.url):
         return Classification(Observation.BLOCKED, f"redirected to a login page {final_url}")  # an auth wall, not rot
     if moved and not is_root(fetch.url) and is_root(final_url) and _registered(final_url) == _registered(fetch.url):
         return Classification(Observation.REDIRECT_TO_ROOT, f"redirected to site root {final_url}")
+    if moved and not is_root(fetch.url) and _search_page(final_url) and not _search_page(fetch.url):
+        return Classification(Observation.SOFT_404, f"redirected to the site's search page {final_url}")
+    phrase = _not_found_phrase(page, extracted)
     if probe is not None and not is_root(fetch.url):
-        signal = _soft_404_signal(fetch, extracted, probe, _not_found_phrase(page, extracted))
+        signal = _soft_404_signal(fetch, extracted, probe, phrase)
         if signal:
             return Classification(Observation.SOFT_404, signal)
+    flags = {"near_empty": not is_root(fetch.url) and _near_empty(final, extracted), "not_found_title": phrase}
     if moved:
         permanent = all(hop.status in (301, 308) for hop in fetch.exchanges[:-1])
         kind = "permanently" if permanent else "temporarily"
-        return Classification(Observation.REDIRECTED, f"{kind} redirected to {final_url}", permanent)
-    return Classification(Observation.OK, f"HTTP {status}")
+        return Classification(Observation.REDIRECTED, f"{kind} redirected to {final_url}", permanent, **flags)
+    return Classification(Observation.OK, f"HTTP {status}", **flags)
 
 
 def _status_observation(status: int) -> Observation:
@@ -157,7 +175,7 @@ def _status_observation(status: int) -> Observation:
         return Observation.GONE
     if status == 429:
         return Observation.RATE_LIMITED
-    if status in (401, 403, 999):  # 999: LinkedIn's answer to crawlers
+    if status in (401, 403, 451, 999):  # 999: LinkedIn's answer to crawlers; 451: a legal block where we are
         return Observation.BLOCKED
     if 500 <= status < 600:
         return Observation.SERVER_ERROR
@@ -179,11 +197,51 @@ def _challenge(page: str, *, weak: bool) -> str | None:
     return None
 
 
-def _parking_marker(page: str) -> str | None:
-    found = _PARKING_HOST_REF.search(page)
-    if found:
-        return found.group(1)
-    return next((phrase for phrase in _PARKING_PHRASES if phrase in page), None)
+def _parked(fetch: Fetch, extracted: Extracted | None, probe: Probe | None, page: str) -> str | None:
+    """Why this thin 2xx page is a parked, expired or for-sale domain's page, or None (see judge/parking.py)."""
+    marker = parking_marker(page)
+    if marker:
+        return f"parking page ({marker})"
+    own = f"{extracted.title or ''} {extracted.text}" if extracted else ""
+    lapsed = lapsed_domain_phrase(own) or lapsed_domain_phrase(page_words(page))
+    if not lapsed:
+        return None
+    registrar = registrar_marker(page) or registrar_marker(own)
+    if registrar:
+        return f"lapsed-domain page ('{lapsed}', registrar: {registrar})"
+    if probe is not None and not is_root(fetch.url) and _probe_reads_same(fetch, extracted, probe):
+        return f"lapsed-domain page ('{lapsed}') served for a made-up sibling too"
+    return None
+
+
+def _probe_reads_same(fetch: Fetch, extracted: Extracted | None, probe: Probe) -> bool:
+    """The made-up sibling answered 2xx with the same page: the host serves one page for every path."""
+    if probe.status is None or not 200 <= probe.status < 300:
+        return False
+    if _same_url(probe.final_url, fetch.final_url) and probe.redirects >= 1:
+        return True
+    mine = _without_url_words(extracted.text if extracted else "", fetch.url, probe.url)
+    theirs = _without_url_words(probe.text, probe.url, fetch.url)
+    return bool(mine and theirs) and similarity(mine, theirs) >= SAME_PARKED_PAGE_SIMILARITY
+
+
+def _near_empty(final: Exchange, extracted: Extracted | None) -> bool:
+    """No body, or an HTML page whose main text is a few words at most (a menu and a footer, "Loading...")."""
+    if final.body.truncated is not None:
+        return False
+    if final.body.length == 0:
+        return True
+    if extracted is None or final.content_type not in _HTML_TYPES:
+        return False  # a PDF, an image: no text was ever expected
+    return len(normalize_text(extracted.text).split()) < NEAR_EMPTY_WORDS
+
+
+def _search_page(url: str) -> bool:
+    """A site search URL: a search path segment, or a search query key with a value."""
+    parts = urlsplit(url)
+    if any(segment in _SEARCH_SEGMENTS for segment in parts.path.lower().split("/")):
+        return True
+    return any(key.lower() in _SEARCH_KEYS and value.strip() for key, value in parse_qsl(parts.query))
 
 
 def _not_found_phrase(page: str, extracted: Extracted | None) -> bool:
