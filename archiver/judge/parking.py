@@ -34,7 +34,7 @@ _PARKING_PHRASES = (  # what parking templates say; on a thin page only
     "sedoparking", "parkingcrew", "window.park",
 )
 
-_DOMAIN = r"(?:domain|domaine|dom[aä]ne|dominio|dom[ií]nio|domein|domena|домен)"
+_DOMAIN = r"(?:domain(?:name)?|domaine|dom[aä]ne|dominio|dom[ií]nio|domein(?:naam)?|domena|домен)"
 _LAPSED = (
     r"(?:expired|has expired|expir[ée]|abgelaufen|ausgelaufen|caducad[oa]|expirad[oa]|expirou|scadut[oa]|"
     r"verlopen|wygas[łl]a|истек|vencid[oa]"  # expired

@@ -258,8 +258,9 @@ ENV = {"ARCHIVER_FETCH_ALLOW_PRIVATE_NETWORKS": "true", "ARCHIVER_FETCH_PER_HOST
        "ARCHIVER_FETCH_READ_TIMEOUT": "3s", "ARCHIVER_FETCH_EXTRACT_PROCESSES": "0"}
 
 
-def settings_for(data_dir) -> Settings:
-    return load_settings(env=ENV, overrides={"storage.data_dir": str(data_dir)})
+def settings_for(data_dir, **env: str) -> Settings:
+    """Settings for the trap web: loopback allowed, no pauses, no retries; `env` adds ARCHIVER_* variables."""
+    return load_settings(env={**ENV, **env}, overrides={"storage.data_dir": str(data_dir)})
 
 
 def run_rounds(web: RotTrapWeb, settings: Settings) -> list[dict[str, tuple[str, str]]]:
