@@ -32,7 +32,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent / "tests")]
 
-from support.rot_traps import RotTrapWeb, run_rounds, settings_for  # noqa: E402
+from support.rot_traps import RotTrapWeb, run_rounds, settings_for
 
 DEAD = ("dead", "rotten")
 FALSE = ("dead", "rotten", "drifted")

@@ -28,8 +28,8 @@ MAX_DELAY_SECONDS = 5.0  # longer, and the reader has read the page: a slideshow
 SCRIPT_PAGE_MAX_WORDS = 40  # "Loading...", "You are being redirected": a real page says more than this
 _VISIBLE_TEXT = etree.XPath("//body//text()[not(ancestor::script or ancestor::style or ancestor::noscript "
                              "or ancestor::template)]")
-_REFRESH = re.compile(r"^\s*(\d+(?:\.\d*)?)?\s*(?:[;,]\s*(?:url\s*=\s*)?(.*))?$", re.I | re.S)
-_QUICK_CHECK = re.compile(rb"refresh|location", re.I)
+_REFRESH = re.compile(r"^\s*(\d+(?:\.\d*)?)?\s*(?:[;,]\s*(?:url\s*=\s*)?(.*))?$", re.IGNORECASE | re.DOTALL)
+_QUICK_CHECK = re.compile(rb"refresh|location", re.IGNORECASE)
 _LOCATION = re.compile(
     r"(?<![\w$.])(?:(?:window|document|top|self|parent)\s*\.\s*)?location\s*"
     r"(?:(?:\.\s*href\s*)?=\s*(?P<q1>[\"'`])(?P<assigned>[^\"'`\s]*)(?P=q1)"  # location = '...', location.href = '...'

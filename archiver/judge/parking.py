@@ -44,13 +44,13 @@ _LAPSED = (
     r"|renew|renouvel|verl[äa]ngern|renovar|renove|rinnov|verlengen)"  # renew
 )
 _NEAR = r"[^.!?\n]{0,60}?"  # within one sentence, a few words apart
-_LAPSED_PHRASE = re.compile(rf"\b{_DOMAIN}\b{_NEAR}{_LAPSED}|{_LAPSED}{_NEAR}\b{_DOMAIN}\b", re.I)
+_LAPSED_PHRASE = re.compile(rf"\b{_DOMAIN}\b{_NEAR}{_LAPSED}|{_LAPSED}{_NEAR}\b{_DOMAIN}\b", re.IGNORECASE)
 _REGISTRAR = re.compile(
     r"\b(?:registrar|registrars|bureau d'enregistrement|registrierungsstelle|registrador|registro de dominios|"
     r"whois|godaddy|namecheap|network solutions|ionos|gandi|tucows|enom|dynadot|porkbun|hostinger|"
-    r"name\.com|dreamhost|hostgator|strato|ovhcloud|aruba\.it|transip)\b", re.I)
+    r"name\.com|dreamhost|hostgator|strato|ovhcloud|aruba\.it|transip)\b", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
-_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
+_SCRIPT = re.compile(r"<(script|style)\b.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
 
 
 def parking_marker(page: str) -> str | None:

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from archiver.fetch.retry import retry_delay
 from archiver.judge.classify import Classification, Probe, classify, probe_url_for
 from archiver.models import Capture, Extracted, Fetch, Observation, RecordRef
-from archiver.pipeline.client_redirects import charset_of, follow_client_redirects
+from archiver.pipeline.client_redirects import charset_of, follow_client_redirects, note_client_redirects
 from archiver.pipeline.conditional import NOT_MODIFIED, PreviousCapture, classify_not_modified, is_unconfirmed_304
 from archiver.pipeline.extraction import ExtractedPage, PageExtractor
 from archiver.pipeline.recording import capture_rows, unfetched_capture, write_hops
@@ -235,6 +235,7 @@ class Capturer:
         extracted = content.extracted if content is not None else None
         with self.stage("record"):
             refs = write_hops(self.recorder, fetch, previous)
+            note_client_redirects(self.recorder, fetch, refs)
             response_ref = refs[-1] if refs and fetch.final is not None else None
             # A revisit's outlinks are those of the record it refers to: no second metadata record.
             if extracted is not None and response_ref is not None and response_ref.record_type == "response":

@@ -12,12 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 from urllib.parse import urldefrag
 
 from archiver.extract.refresh import ClientRedirect, client_redirect
-from archiver.models import Exchange, Fetch, Observation
+from archiver.models import Exchange, Fetch, Observation, RecordRef
+
+if TYPE_CHECKING:
+    from archiver.warc.record import WarcRecorder
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+CLIENT_REDIRECT_FIELD = "client-redirect"  # the metadata field naming a client-side hop's target (for rebuild)
 
 
 def client_redirect_of(exchange: Exchange) -> ClientRedirect | None:
@@ -51,6 +56,20 @@ def follow_client_redirects(fetch: Fetch, fetch_next: Callable[[str], Fetch], ma
                       failure_detail=following.failure_detail and f"{following.failure_detail} (after a {hop.via} "
                       f"to {hop.target})")
     return fetch
+
+
+def note_client_redirects(recorder: WarcRecorder, fetch: Fetch, refs: list[RecordRef]) -> None:
+    """A metadata record beside each response that sent the reader on client-side: its target, and how.
+
+    An HTTP hop says where it leads in its Location header; this record says it for a 200 that led on
+    by a meta refresh or a script, so `archiver rebuild` finds the hop's fetch again from the WARCs.
+    """
+    led_on = fetch.exchanges[:-1] if fetch.failure is not Observation.REDIRECT_LOOP else fetch.exchanges
+    for exchange, ref in zip(led_on, refs):
+        hop = client_redirect_of(exchange)
+        if hop is not None:
+            fields = [(CLIENT_REDIRECT_FIELD, hop.target), ("client-redirect-via", hop.via)]
+            recorder.write_metadata(exchange.url, ref.record_id, fields, date=ref.date)
 
 
 def charset_of(content_type: str | None) -> str | None:

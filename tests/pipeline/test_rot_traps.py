@@ -11,10 +11,12 @@ its verdict before confirmation and after it.
 from __future__ import annotations
 
 from contextlib import ExitStack
+from datetime import timedelta
 
 import pytest
 
 from archiver.pipeline import article_from_cli, open_pipeline, open_store
+from archiver.pipeline.rebuild_captures import collect
 from archiver.warc.reader import read_records
 from support.loopback import LoopbackServer, Reply
 from support.rot_traps import CASES, HTML, RotTrapWeb, run_rounds, settings_for
@@ -89,3 +91,16 @@ def test_a_chain_of_refreshes_longer_than_max_redirects_is_a_loop(tmp_path):
             [row] = store.observations_for_url(site.url("/hop/0"))
     assert row.observation == "redirect_loop"
     assert "more than 4 redirects (the last a meta refresh)" in row.detail
+
+
+def test_rebuild_finds_the_client_side_hops_again(rounds):
+    _, by_case, settings = rounds
+    url = by_case["meta_refresh_root"]
+    root = url.split("/c0/")[0] + "/"
+    with open_store(settings) as store:
+        rows = [row for row in store.captures_for_url(root) if row.requested_url == url] + store.captures_for_url(url)
+    rebuilt = {hop.record.record_id: (hop.requested_url, hop.hop)
+               for hop in collect(settings.storage.warc_dir, timedelta(seconds=settings.fetch.total_timeout)).hops}
+    assert any(row.hop == 1 for row in rows)
+    assert {row.record_id: (row.requested_url, row.hop) for row in rows} == \
+        {row.record_id: rebuilt[row.record_id] for row in rows}

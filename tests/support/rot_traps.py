@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from archiver.pipeline import article_from_cli, open_pipeline, open_store
@@ -90,19 +90,19 @@ BOILERPLATE = (b"<!doctype html><html><head><title>City Courier</title></head><b
                b"Culture</a></nav></header><main></main><footer><p>&copy; 2026 City Courier</p><a href='/privacy'>"
                b"Privacy</a> <a href='/terms'>Terms</a></footer></body></html>")
 EXPIRED = {  # registrar / parking pages, one per language, none of them one template
-    "expired_en": ("Domain expired", "<h1>This domain has expired</h1><p>The registration of this domain name "
+    "expired_en": ("Domain expired", ("<h1>This domain has expired</h1><p>The registration of this domain name "
                    "expired. If you are the owner, renew it now to restore your website and email.</p>"
-                   "<p><a href='https://registrar.example/renew'>Renew now</a> &middot; Registered at BlueRegistrar</p>"),
-    "expired_de": ("Domain abgelaufen", "<h1>Diese Domain ist abgelaufen</h1><p>Sind Sie der Inhaber? "
-                   "Verl&auml;ngern Sie die Domain jetzt bei Ihrem Registrar.</p>"),
-    "for_sale_es": ("Dominio en venta", "<h1>&iexcl;Este dominio est&aacute; en venta!</h1>"
-                    "<p>Haga una oferta hoy mismo. Contacte con el propietario para comprar este dominio.</p>"),
-    "expired_fr": ("Nom de domaine expir\u00e9", "<h1>Ce nom de domaine a expir\u00e9</h1><p>Renouvelez-le "
-                   "d\u00e8s maintenant aupr\u00e8s de votre bureau d'enregistrement.</p>"),
+                   "<p><a href='https://registrar.example/renew'>Renew now</a> &middot; Registered at BlueRegistrar</p>")),
+    "expired_de": ("Domain abgelaufen", ("<h1>Diese Domain ist abgelaufen</h1><p>Sind Sie der Inhaber? "
+                   "Verl&auml;ngern Sie die Domain jetzt bei Ihrem Registrar.</p>")),
+    "for_sale_es": ("Dominio en venta", ("<h1>&iexcl;Este dominio est&aacute; en venta!</h1>"
+                    "<p>Haga una oferta hoy mismo. Contacte con el propietario para comprar este dominio.</p>")),
+    "expired_fr": ("Nom de domaine expir\u00e9", ("<h1>Ce nom de domaine a expir\u00e9</h1><p>Renouvelez-le "
+                   "d\u00e8s maintenant aupr\u00e8s de votre bureau d'enregistrement.</p>")),
 }
-NOT_FOUND_DE = ("Seite nicht gefunden", "Die angeforderte Seite {path} wurde leider nicht gefunden. Vielleicht "
+NOT_FOUND_DE = ("Seite nicht gefunden", ("Die angeforderte Seite {path} wurde leider nicht gefunden. Vielleicht "
                 "wurde sie verschoben oder gel\u00f6scht. Nutzen Sie die Suche oder kehren Sie zur Startseite "
-                "zur\u00fcck. Bei Fragen wenden Sie sich bitte an unsere Redaktion.")
+                "zur\u00fcck. Bei Fragen wenden Sie sich bitte an unsere Redaktion."))
 
 
 def _html(body: bytes) -> Reply:
@@ -250,7 +250,7 @@ class RotTrapWeb:
 
 # -- two rounds through the real pipeline ----------------------------------------------------
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 # Round 1 archives; round 2 checks three times over 72 h, enough to confirm (defaults 3 checks, 72 h).
 ROUND_TWO = [T0 + timedelta(hours=24), T0 + timedelta(hours=60), T0 + timedelta(hours=96)]
 ENV = {"ARCHIVER_FETCH_ALLOW_PRIVATE_NETWORKS": "true", "ARCHIVER_FETCH_PER_HOST_DELAY": "0s",
