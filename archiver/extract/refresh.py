@@ -36,6 +36,13 @@ _LOCATION = re.compile(
     r"|\.\s*(?P<call>replace|assign)\s*\(\s*(?P<q2>[\"'`])(?P<called>[^\"'`\s]*)(?P=q2)\s*\))"  # .replace('...')
 )
 _SET_TIMEOUT = re.compile(r"setTimeout\s*\(")
+# The head of a function body ("function name(args)", "(args) =>"), and what, just before it, makes the function
+# run without the reader: called at once (an IIFE), a timer, jQuery's ready, the load event. Anything else
+# (a click handler, a named function) may never run.
+_FUNCTION_HEAD = re.compile(r"(?:\bfunction\b[^{;]*|(?:\([^()]*\)|[\w$]+)\s*=>\s*)$")
+_RUNS_NOW = re.compile(
+    r"(?:(?:^|[^\w$.\])\s])\s*\(|[!+~]|\bvoid|(?:setTimeout|requestAnimationFrame)\s*\(|(?:^|[^\w.])(?:\$|jQuery)\s*\("
+    r"|\.ready\s*\(|\b(?:onload|onpageshow)\s*=|[\"'](?:load|DOMContentLoaded|pageshow)[\"']\s*,)\s*$")
 _TIMEOUT_DELAY = re.compile(r"[)}]\s*,\s*(\d+)\s*\)")
 
 
@@ -83,12 +90,32 @@ def _script_redirect(dom, base: str) -> ClientRedirect | None:
         return None
     for text in scripts:
         for found in _LOCATION.finditer(text):
+            if not _runs_on_load(text, found.start()):
+                continue  # inside a click handler or a function nobody may call
             delay = _timeout_delay(text, found.start(), found.end())
             target = found.group("assigned") if found.group("call") is None else found.group("called")
             if delay <= MAX_DELAY_SECONDS and target:
                 form = f"location.{found.group('call')}()" if found.group("call") else "location assignment"
                 return ClientRedirect(urljoin(base, target), f"script {form}", delay)
     return None
+
+
+def _runs_on_load(script: str, start: int) -> bool:
+    """Whether the statement at `start` runs as the page loads: at top level, in a plain block, or in a function
+    that runs at once (an IIFE), on a timer or on the load event; not in a handler or a named function."""
+    depth = 0
+    for index in range(start - 1, -1, -1):
+        char = script[index]
+        if char == "}":
+            depth += 1
+        elif char == "{" and depth:
+            depth -= 1
+        elif char == "{":
+            head = script[max(0, index - 120):index]
+            function = _FUNCTION_HEAD.search(head)
+            if function is not None and not _RUNS_NOW.search(head[:function.start()]):
+                return False
+    return True
 
 
 def _timeout_delay(script: str, start: int, end: int) -> float:

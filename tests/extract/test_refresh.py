@@ -26,6 +26,13 @@ ARTICLE = "<p>" + " ".join(["The council met again on Tuesday to debate the tran
     ("<p>One moment</p><script>setTimeout(function () { document.location.assign('/home'); }, 1500);</script>",
      "http://news.test/home", "script location.assign()"),
     ("<script>top.location.href=`/en/`</script>", "http://news.test/en/", "script location assignment"),
+    ("<script>(function () { if (true) { location.replace('/'); } })();</script>", "http://news.test/",
+     "script location.replace()"),
+    ("<script>(() => { window.location.href = '/'; })();</script>", "http://news.test/", "script location assignment"),
+    ("<script>setTimeout(() => location.assign('/'), 0);</script>", "http://news.test/", "script location.assign()"),
+    ("<script>document.addEventListener('DOMContentLoaded', function () { location.href = '/'; });</script>",
+     "http://news.test/", "script location assignment"),
+    ("<script>$(function () { location.href = '/'; });</script>", "http://news.test/", "script location assignment"),
 ])
 def test_followed(html, target, via):
     found = client_redirect(f"<html><head>{html}</head><body></body></html>".encode(), URL)
@@ -41,6 +48,12 @@ def test_followed(html, target, via):
     '<meta name="refresh" content="0; url=/">',  # not http-equiv
     ARTICLE + "<script>document.getElementById('menu').onclick = function () { location.href = '/menu'; };</script>",
     "<script>setTimeout(function () { location.replace('/'); }, 30000);</script>",  # half a minute: not at once
+    # thin pages whose redirects wait for the reader: handlers and functions nobody calls on load
+    "<button id=b>Go</button><script>document.getElementById('b').addEventListener('click', function () {"
+    " location.href = '/next'; });</script>",
+    "<a id=a>Home</a><script>document.getElementById('a').onclick = function () { location.assign('/'); };</script>",
+    "<script>function goHome() { location.replace('/'); }</script><button onclick='goHome()'>Home</button>",
+    "<script>$('#logo').click(() => { window.location = '/'; });</script>",
     "<script>if (location == '/') { start(); } obj.location = '/x';</script>",  # comparisons, other objects
     "<script>location.href = base + path;</script>",  # no literal URL: nothing to follow
     '<script type="application/ld+json">{"location": "/x"}</script>',
