@@ -40,13 +40,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from archiver.judge.compare import normalize_text, similarity
-from archiver.judge.parking import (
-    PARKING_HOSTS,
-    lapsed_domain_phrase,
-    page_words,
-    parking_marker,
-    registrar_marker,
-)
+from archiver.judge.parking import PARKING_HOSTS, lapsed_domain_phrase, page_words, parking_marker, registrar_marker
 from archiver.models import Exchange, Extracted, Fetch, Observation
 from archiver.urls import is_root, normalize_url, registered_domain
 
