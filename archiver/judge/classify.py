@@ -22,6 +22,7 @@ Precedence, first match wins (each step is the stronger evidence for the ones af
 9. soft_404 (probe)          - a non-root URL whose random sibling (the probe) also answers 2xx and lands
                                on the same page or reads the same; a not-found phrase in the title or first
                                heading only lowers the bar, it never decides alone. A site root is never soft_404.
+                               (The probe and the signals of steps 8 and 9: judge/soft404.py.)
 10. redirected               - 2xx at a different URL after >= 1 redirect; permanent iff every hop was 301/308.
 11. ok.
 
@@ -37,21 +38,24 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from archiver.judge.compare import normalize_text, similarity
+from archiver.judge.compare import normalize_text
 from archiver.judge.parking import PARKING_HOSTS, lapsed_domain_phrase, page_words, parking_marker, registrar_marker
-from archiver.models import Exchange, Extracted, Fetch, Observation
-from archiver.urls import is_root, normalize_url, registered_domain
+from archiver.judge.soft404 import (
+    TEXT_TYPES,
+    Probe,
+    near_empty,
+    probe_reads_same,
+    same_url,
+    search_page,
+    soft_404_signal,
+)
+from archiver.models import Extracted, Fetch, Observation
+from archiver.urls import is_root, registered_domain
 
-SOFT_404_SIMILARITY = 0.95  # probe and page read the same: a template, not an article
-SOFT_404_SUPPORTED_SIMILARITY = 0.80  # ... when the page also calls itself "not found"
-SAME_PARKED_PAGE_SIMILARITY = 0.80  # a lapsed-domain page and its made-up sibling: one page for every path
-NEAR_EMPTY_WORDS = 12  # fewer main-text words than this: nothing, "Loading...", or a menu and a footer
-MIN_WORDS_FOR_TEXT_MATCH = 20  # fewer words ("Loading...", an app shell) match every URL of a site: no evidence
 THIN_PAGE_WORDS = 150  # challenge and parking pages carry less main text than this; articles carry more
 SCAN_CHARS = 262_144  # markers sit in the head or first screen of a page
-_HTML_TYPES = ("", "text/html", "application/xhtml+xml", "text/plain")
 
 # Bot-challenge interstitials, by vendor: markers only the challenge page itself carries.
 _CHALLENGE_MARKERS = (
@@ -67,11 +71,6 @@ _AKAMAI_REFERENCE = re.compile(r"reference\s*(?:&#32;|\s)\s*(?:&#35;|#)\s*[\d.a-
 # (Cloudflare's /cdn-cgi/challenge-platform/ detections, DataDome and PerimeterX tags, Imperva's resource).
 _WEAK_CHALLENGE = ("challenge-platform", "datadome", "perimeterx", "_incapsula_resource", "awswafintegration",
                    "captcha", "are you a robot", "verify you are human", "unusual traffic")
-# Where a site sends a search: a path segment or a query key. A redirect there from an article is a soft 404.
-_SEARCH_SEGMENTS = frozenset({"search", "suche", "recherche", "buscar", "busca", "ricerca", "zoeken", "szukaj",
-                              "sok", "haku", "search.php", "search.html", "search.aspx", "search.jsp", "results"})
-_SEARCH_KEYS = frozenset({"q", "s", "query", "search", "searchterm", "search_query", "keyword", "keywords",
-                          "term", "terms", "suche", "recherche", "busqueda", "text", "wd"})
 _LOGIN_PATH = re.compile(r"/(?:log-?in|sign-?in|sso|auth|session/new)\b")  # where auth walls send visitors
 
 _NOT_FOUND = re.compile(
@@ -85,34 +84,12 @@ _TAG = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
-class Probe:
-    """What fetching a random sibling of the link found (the pipeline does the fetch)."""
-
-    url: str
-    final_url: str
-    redirects: int
-    status: int | None
-    text: str  # extracted main text, '' if none
-
-
-@dataclass(frozen=True)
 class Classification:
     observation: Observation
     detail: str
     permanent: bool | None = None  # for redirected: True iff every hop was 301 or 308
     near_empty: bool = False  # ok / redirected, but hardly any text: soft_404 unless its baseline was empty too
     not_found_title: bool = False  # ok / redirected, but its title or heading says "not found"
-
-
-def probe_url_for(url: str, token: str) -> str:
-    """A sibling of `url` that should not exist: its parent path + `token` (trailing slash mirrored), no query."""
-    if not token.isascii() or not token.isalnum():
-        raise ValueError(f"probe token must be ASCII letters or digits, got {token!r}")
-    parts = urlsplit(url)
-    path = parts.path or "/"
-    parent = path.rstrip("/").rpartition("/")[0] + "/"  # /a/b/c.html -> /a/b/ ; /a/b/ -> /a/ ; / -> /
-    suffix = "/" if path.endswith("/") and path != "/" else ""
-    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parent + token + suffix, "", ""))
 
 
 def classify(fetch: Fetch, extracted: Extracted | None, probe: Probe | None = None) -> Classification:
@@ -127,7 +104,7 @@ def classify(fetch: Fetch, extracted: Extracted | None, probe: Probe | None = No
     if parking_host in PARKING_HOSTS and parking_host != _registered(fetch.url):
         return Classification(Observation.PARKED, f"redirected to parking host {parking_host}")
     # Markers are ASCII, so any ASCII-compatible charset reads the same as UTF-8 here.
-    html_page = final.content_type in _HTML_TYPES
+    html_page = final.content_type in TEXT_TYPES
     page = final.body.decoded[:SCAN_CHARS].decode("utf-8", "replace").lower() if html_page else ""
     thin = len(normalize_text(extracted.text if extracted else "").split()) < THIN_PAGE_WORDS
     if not 200 <= status < 300:
@@ -142,19 +119,19 @@ def classify(fetch: Fetch, extracted: Extracted | None, probe: Probe | None = No
     parked = _parked(fetch, extracted, probe, page) if thin else None
     if parked:
         return Classification(Observation.PARKED, parked)
-    moved = redirects > 0 and not _same_url(final_url, fetch.url)
+    moved = redirects > 0 and not same_url(final_url, fetch.url)
     if moved and _login_path(final_url) and not _login_path(fetch.url):
         return Classification(Observation.BLOCKED, f"redirected to a login page {final_url}")  # an auth wall, not rot
     if moved and not is_root(fetch.url) and is_root(final_url) and _registered(final_url) == _registered(fetch.url):
         return Classification(Observation.REDIRECT_TO_ROOT, f"redirected to site root {final_url}")
-    if moved and not is_root(fetch.url) and _search_page(final_url) and not _search_page(fetch.url):
+    if moved and not is_root(fetch.url) and search_page(final_url) and not search_page(fetch.url):
         return Classification(Observation.SOFT_404, f"redirected to the site's search page {final_url}")
     phrase = _not_found_phrase(page, extracted)
     if probe is not None and not is_root(fetch.url):
-        signal = _soft_404_signal(fetch, extracted, probe, phrase)
+        signal = soft_404_signal(fetch, extracted, probe, phrase)
         if signal:
             return Classification(Observation.SOFT_404, signal)
-    flags = {"near_empty": not is_root(fetch.url) and _near_empty(final, extracted), "not_found_title": phrase}
+    flags = {"near_empty": not is_root(fetch.url) and near_empty(final, extracted), "not_found_title": phrase}
     if moved:
         permanent = all(hop.status in (301, 308) for hop in fetch.exchanges[:-1])
         kind = "permanently" if permanent else "temporarily"
@@ -203,71 +180,15 @@ def _parked(fetch: Fetch, extracted: Extracted | None, probe: Probe | None, page
     registrar = registrar_marker(page) or registrar_marker(own)
     if registrar:
         return f"lapsed-domain page ('{lapsed}', registrar: {registrar})"
-    if probe is not None and not is_root(fetch.url) and _probe_reads_same(fetch, extracted, probe):
+    if probe is not None and not is_root(fetch.url) and probe_reads_same(fetch, extracted, probe):
         return f"lapsed-domain page ('{lapsed}') served for a made-up sibling too"
     return None
-
-
-def _probe_reads_same(fetch: Fetch, extracted: Extracted | None, probe: Probe) -> bool:
-    """The made-up sibling answered 2xx with the same page: the host serves one page for every path."""
-    if probe.status is None or not 200 <= probe.status < 300:
-        return False
-    if _same_url(probe.final_url, fetch.final_url) and probe.redirects >= 1:
-        return True
-    mine = _without_url_words(extracted.text if extracted else "", fetch.url, probe.url)
-    theirs = _without_url_words(probe.text, probe.url, fetch.url)
-    return bool(mine and theirs) and similarity(mine, theirs) >= SAME_PARKED_PAGE_SIMILARITY
-
-
-def _near_empty(final: Exchange, extracted: Extracted | None) -> bool:
-    """No body, or an HTML page whose main text is a few words at most (a menu and a footer, "Loading...")."""
-    if final.body.truncated is not None:
-        return False
-    if final.body.length == 0:
-        return True
-    if extracted is None or final.content_type not in _HTML_TYPES:
-        return False  # a PDF, an image: no text was ever expected
-    return len(normalize_text(extracted.text).split()) < NEAR_EMPTY_WORDS
-
-
-def _search_page(url: str) -> bool:
-    """A site search URL: a search path segment, or a search query key with a value."""
-    parts = urlsplit(url)
-    if any(segment in _SEARCH_SEGMENTS for segment in parts.path.lower().split("/")):
-        return True
-    return any(key.lower() in _SEARCH_KEYS and value.strip() for key, value in parse_qsl(parts.query))
 
 
 def _not_found_phrase(page: str, extracted: Extracted | None) -> bool:
     """A not-found phrase in the title or first heading (never the body: articles quote such phrases)."""
     texts = [_first_text(_TITLE, page), _first_text(_H1, page), (extracted.title or "").lower() if extracted else ""]
     return any(_NOT_FOUND.search(text.replace("\u2019", "'")) for text in texts if text)
-
-
-def _soft_404_signal(fetch: Fetch, extracted: Extracted | None, probe: Probe, phrase: bool) -> str | None:
-    """Why the page looks like what the site serves for any missing URL, or None."""
-    if probe.status is None or not 200 <= probe.status < 300:
-        return None  # the site answers a made-up URL honestly: its 2xx pages are real
-    redirects = len(fetch.exchanges) - 1
-    same_landing = _same_url(probe.final_url, fetch.final_url) and probe.redirects >= 1
-    if same_landing and (probe.redirects == redirects or phrase):
-        return f"a made-up sibling lands on the same page ({fetch.final_url})"
-    # Words of each URL (an echoed path, the probe's token) would make identical templates differ.
-    mine = _without_url_words(extracted.text if extracted else "", fetch.url, probe.url)
-    theirs = _without_url_words(probe.text, probe.url, fetch.url)
-    if not mine or not theirs:
-        return None
-    score = similarity(mine, theirs)
-    if phrase and score >= SOFT_404_SUPPORTED_SIMILARITY:
-        return f"not-found title and a made-up sibling reads the same (similarity {score:.2f})"
-    if score >= SOFT_404_SIMILARITY and len(mine.split()) >= MIN_WORDS_FOR_TEXT_MATCH:
-        return f"a made-up sibling reads the same (similarity {score:.2f})"
-    return None
-
-
-def _without_url_words(text: str, own_url: str, other_url: str) -> str:
-    own, other = (set(normalize_text(urlsplit(url).path).split()) for url in (own_url, other_url))
-    return " ".join(word for word in normalize_text(text).split() if word not in own - other)
 
 
 def _first_text(pattern: re.Pattern[str], page: str) -> str:
@@ -277,13 +198,6 @@ def _first_text(pattern: re.Pattern[str], page: str) -> str:
 
 def _login_path(url: str) -> bool:
     return bool(_LOGIN_PATH.search(urlsplit(url).path.lower()))
-
-
-def _same_url(a: str, b: str) -> bool:
-    try:
-        return normalize_url(a) == normalize_url(b)
-    except ValueError:
-        return a == b
 
 
 def _registered(url: str) -> str:

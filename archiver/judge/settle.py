@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from archiver.judge.classify import NEAR_EMPTY_WORDS, Classification
+from archiver.judge.classify import Classification
 from archiver.judge.compare import normalize_text
+from archiver.judge.soft404 import NEAR_EMPTY_WORDS
 from archiver.models import ContentChange, Observation
 
 HEALTHY = (Observation.OK, Observation.REDIRECTED)

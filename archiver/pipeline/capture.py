@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from archiver.fetch.retry import retry_delay
-from archiver.judge.classify import Classification, Probe, classify, probe_url_for
+from archiver.judge.classify import Classification, classify
+from archiver.judge.soft404 import Probe, probe_url_for
 from archiver.models import Capture, Extracted, Fetch, Observation, RecordRef
 from archiver.pipeline.client_redirects import charset_of, follow_client_redirects, note_client_redirects
 from archiver.pipeline.conditional import NOT_MODIFIED, PreviousCapture, classify_not_modified, is_unconfirmed_304

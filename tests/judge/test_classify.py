@@ -7,15 +7,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from archiver.judge.classify import (
-    SOFT_404_SIMILARITY,
-    SOFT_404_SUPPORTED_SIMILARITY,
-    Classification,
-    Probe,
-    classify,
-    probe_url_for,
-)
+from archiver.judge.classify import Classification, classify
 from archiver.judge.compare import similarity
+from archiver.judge.soft404 import SOFT_404_SIMILARITY, SOFT_404_SUPPORTED_SIMILARITY, Probe, probe_url_for
 from archiver.models import Body, Exchange, Extracted, Fetch
 from archiver.models import Observation as O
 
