@@ -22,10 +22,10 @@ class Observation(enum.StrEnum):
     PARKED = "parked"
     NOT_FOUND = "not_found"
     GONE = "gone"
-    CLIENT_ERROR = "client_error"  # any other 4xx (400, 405, 451 ...): the link is not healthy, but not "not found"
+    CLIENT_ERROR = "client_error"  # any other 4xx (400, 405 ...): the link is not healthy, but not "not found"
     SERVER_ERROR = "server_error"
     RATE_LIMITED = "rate_limited"
-    BLOCKED = "blocked"
+    BLOCKED = "blocked"  # 401/403/999, a bot challenge, a login wall, 451 (a legal block): never evidence of death
     DNS_ERROR = "dns_error"
     CONNECTION_ERROR = "connection_error"
     TLS_ERROR = "tls_error"

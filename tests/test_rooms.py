@@ -28,6 +28,8 @@ OWNERS = {
     "click": ("cli/",),
     "rich": ("cli/", "report/formats/as_table.py"),
     "trafilatura": ("extract/",),
+    "lxml": ("extract/", "sources/feeds.py"),  # HTML parsing (pages, client-side redirects); feeds' XML
+    "bs4": ("extract/",),
     "charset_normalizer": ("extract/",),
     "tldextract": ("urls.py",),
     "protego": ("fetch/",),

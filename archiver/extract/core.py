@@ -44,7 +44,7 @@ def extract(html: bytes | str, url: str, *, content_type_charset: str | None = N
     else:
         text = html[:MAX_HTML_BYTES]
     page_url = normalized_or(url, url)
-    dom = None if _looks_binary(text) else _parse(text)
+    dom = None if _looks_binary(text) else parse_html(text)
     if dom is None:
         return Extracted(page_url, None, None, None, None, "")
     base = document_base(dom, url)
@@ -65,7 +65,8 @@ def _looks_binary(text: str) -> bool:
     return len(_BINARY_CHARS.findall(sample)) > 0.05 * len(sample)
 
 
-def _parse(text: str) -> lxml.html.HtmlElement | None:
+def parse_html(text: str) -> lxml.html.HtmlElement | None:
+    """The DOM of `text`, comments dropped; None for a blank or unparseable document."""
     text = _NOT_XML_CHARS.sub("", _XML_DECLARATION.sub("", text, count=1))  # lxml refuses both
     if not text.strip():
         return None

@@ -1,21 +1,33 @@
 """A fetch (+ its extracted text, + a random-sibling probe) -> one Observation. Pure: no I/O.
 
-Precedence, first match wins (each step is the stronger evidence for the ones after it):
+Precedence, first match wins (each step is the stronger evidence for the ones after it; every
+"not found or gone" step comes before a page can be called ok, and so before drift is even asked):
 
-1. fetch.failure             - no final response: that observation (dns_error, timeout, ...).
+1. fetch.failure             - no final response: that observation (dns_error, timeout, redirect_loop ...).
+                               A client-side redirect (meta refresh, script) is a hop like a 3xx: the
+                               pipeline follows it before classify sees the fetch (pipeline/client_redirects.py).
 2. parked (parking host)     - redirected off-domain onto a known parking/aftermarket host, whatever it answered.
 3. non-2xx final status      - 403/503 carrying a bot challenge -> blocked; then 404 not_found, 410 gone,
-                               429 rate_limited, 401/403/999 blocked, other 4xx (and stray 1xx/3xx) client_error,
+                               429 rate_limited, 401/403/451/999 blocked (451: a legal block for us, not
+                               evidence the page is gone), other 4xx (and stray 1xx/3xx) client_error,
                                5xx server_error.
 4. blocked (2xx challenge)   - a thin 2xx page that is a bot-challenge interstitial.
-5. parked (page)             - a thin 2xx page carrying parking / domain-for-sale markers.
+5. parked (page)             - a thin 2xx page carrying parking / domain-for-sale markers, or a lapsed-domain
+                               phrase (expired / for sale / renew, several languages) backed by a registrar
+                               marker or by the same page on a made-up sibling path (judge/parking.py).
 6. blocked (login wall)      - redirected onto a login page: the page may well be there, we cannot see it.
-7. redirect_to_root          - a non-root URL redirected onto the root of its host or registered domain.
-8. soft_404                  - a non-root URL whose random sibling (the probe) also answers 2xx and lands
+7. redirect_to_root          - a non-root URL redirected (by HTTP or client-side) onto the root of its host
+                               or registered domain.
+8. soft_404 (search)         - a non-root URL redirected onto the site's search page (a search path or query).
+9. soft_404 (probe)          - a non-root URL whose random sibling (the probe) also answers 2xx and lands
                                on the same page or reads the same; a not-found phrase in the title or first
                                heading only lowers the bar, it never decides alone. A site root is never soft_404.
-9. redirected                - 2xx at a different URL after >= 1 redirect; permanent iff every hop was 301/308.
-10. ok.
+                               (The probe and the signals of steps 8 and 9: judge/soft404.py.)
+10. redirected               - 2xx at a different URL after >= 1 redirect; permanent iff every hop was 301/308.
+11. ok.
+
+Two flags ride on an ok / redirected answer, for the rules that need the baseline (judge/settle.py):
+`near_empty` (no main text, or a few words of boilerplate; an empty body) and `not_found_title`.
 
 Marker matches are gated on a thin page (little main text): an article *about* captchas, domain
 parking or 404 errors carries the same words, and a verdict must never cry wolf.
@@ -26,18 +38,24 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from archiver.judge.compare import normalize_text, similarity
+from archiver.judge.compare import normalize_text
+from archiver.judge.parking import PARKING_HOSTS, lapsed_domain_phrase, page_words, parking_marker, registrar_marker
+from archiver.judge.soft404 import (
+    TEXT_TYPES,
+    Probe,
+    near_empty,
+    probe_reads_same,
+    same_url,
+    search_page,
+    soft_404_signal,
+)
 from archiver.models import Extracted, Fetch, Observation
-from archiver.urls import is_root, normalize_url, registered_domain
+from archiver.urls import is_root, registered_domain
 
-SOFT_404_SIMILARITY = 0.95  # probe and page read the same: a template, not an article
-SOFT_404_SUPPORTED_SIMILARITY = 0.80  # ... when the page also calls itself "not found"
-MIN_WORDS_FOR_TEXT_MATCH = 20  # fewer words ("Loading...", an app shell) match every URL of a site: no evidence
 THIN_PAGE_WORDS = 150  # challenge and parking pages carry less main text than this; articles carry more
 SCAN_CHARS = 262_144  # markers sit in the head or first screen of a page
-_HTML_TYPES = ("", "text/html", "application/xhtml+xml", "text/plain")
 
 # Bot-challenge interstitials, by vendor: markers only the challenge page itself carries.
 _CHALLENGE_MARKERS = (
@@ -55,20 +73,6 @@ _WEAK_CHALLENGE = ("challenge-platform", "datadome", "perimeterx", "_incapsula_r
                    "captcha", "are you a robot", "verify you are human", "unusual traffic")
 _LOGIN_PATH = re.compile(r"/(?:log-?in|sign-?in|sso|auth|session/new)\b")  # where auth walls send visitors
 
-# Parking and domain-aftermarket services: a domain that lands here has lapsed or is for sale.
-PARKING_HOSTS = frozenset({
-    "sedoparking.com", "sedo.com",  # Sedo: parking feed and marketplace
-    "parkingcrew.net", "bodis.com", "above.com", "parklogic.com",  # parking networks
-    "dan.com", "afternic.com", "hugedomains.com", "buydomains.com", "undeveloped.com",  # aftermarkets
-    "domainmarket.com",
-})
-_PARKING_HOST_REF = re.compile(r"//(?:[\w-]+\.)*(" + "|".join(re.escape(h) for h in sorted(PARKING_HOSTS)) + r")\b")
-_PARKING_PHRASES = (  # what parking templates say; on a thin page only
-    "this domain is for sale", "this domain name is for sale", "domain may be for sale", "buy this domain",
-    "parked free, courtesy of godaddy", "domain parking", "this web page is parked", "this domain is parked",
-    "sedoparking", "parkingcrew", "window.park",
-)
-
 _NOT_FOUND = re.compile(
     r"\b(?:404|not found|page not found|could not be found|can ?not be found|can't be found|does ?n[o']t exist|"
     r"no longer (?:available|exists)|nicht gefunden|existiert nicht|introuvable|n'existe pas|no encontrad[ao]|"
@@ -80,32 +84,12 @@ _TAG = re.compile(r"<[^>]+>")
 
 
 @dataclass(frozen=True)
-class Probe:
-    """What fetching a random sibling of the link found (the pipeline does the fetch)."""
-
-    url: str
-    final_url: str
-    redirects: int
-    status: int | None
-    text: str  # extracted main text, '' if none
-
-
-@dataclass(frozen=True)
 class Classification:
     observation: Observation
     detail: str
     permanent: bool | None = None  # for redirected: True iff every hop was 301 or 308
-
-
-def probe_url_for(url: str, token: str) -> str:
-    """A sibling of `url` that should not exist: its parent path + `token` (trailing slash mirrored), no query."""
-    if not token.isascii() or not token.isalnum():
-        raise ValueError(f"probe token must be ASCII letters or digits, got {token!r}")
-    parts = urlsplit(url)
-    path = parts.path or "/"
-    parent = path.rstrip("/").rpartition("/")[0] + "/"  # /a/b/c.html -> /a/b/ ; /a/b/ -> /a/ ; / -> /
-    suffix = "/" if path.endswith("/") and path != "/" else ""
-    return urlunsplit((parts.scheme, parts.netloc.rpartition("@")[2], parent + token + suffix, "", ""))
+    near_empty: bool = False  # ok / redirected, but hardly any text: soft_404 unless its baseline was empty too
+    not_found_title: bool = False  # ok / redirected, but its title or heading says "not found"
 
 
 def classify(fetch: Fetch, extracted: Extracted | None, probe: Probe | None = None) -> Classification:
@@ -120,34 +104,39 @@ def classify(fetch: Fetch, extracted: Extracted | None, probe: Probe | None = No
     if parking_host in PARKING_HOSTS and parking_host != _registered(fetch.url):
         return Classification(Observation.PARKED, f"redirected to parking host {parking_host}")
     # Markers are ASCII, so any ASCII-compatible charset reads the same as UTF-8 here.
-    html_page = final.content_type in _HTML_TYPES
+    html_page = final.content_type in TEXT_TYPES
     page = final.body.decoded[:SCAN_CHARS].decode("utf-8", "replace").lower() if html_page else ""
     thin = len(normalize_text(extracted.text if extracted else "").split()) < THIN_PAGE_WORDS
     if not 200 <= status < 300:
         vendor = _challenge(page, weak=True) if status in (403, 503) else None
         if vendor:
             return Classification(Observation.BLOCKED, f"bot challenge ({vendor}) with HTTP {status}")
-        return Classification(_status_observation(status), f"HTTP {status}")
+        legal = " (unavailable for legal reasons: blocked for us, not gone)" if status == 451 else ""
+        return Classification(_status_observation(status), f"HTTP {status}{legal}")
     vendor = _challenge(page, weak=False) if thin else None
     if vendor:
         return Classification(Observation.BLOCKED, f"bot challenge ({vendor}) with HTTP {status}")
-    marker = _parking_marker(page) if thin else None
-    if marker:
-        return Classification(Observation.PARKED, f"parking page ({marker})")
-    moved = redirects > 0 and not _same_url(final_url, fetch.url)
+    parked = _parked(fetch, extracted, probe, page) if thin else None
+    if parked:
+        return Classification(Observation.PARKED, parked)
+    moved = redirects > 0 and not same_url(final_url, fetch.url)
     if moved and _login_path(final_url) and not _login_path(fetch.url):
         return Classification(Observation.BLOCKED, f"redirected to a login page {final_url}")  # an auth wall, not rot
     if moved and not is_root(fetch.url) and is_root(final_url) and _registered(final_url) == _registered(fetch.url):
         return Classification(Observation.REDIRECT_TO_ROOT, f"redirected to site root {final_url}")
+    if moved and not is_root(fetch.url) and search_page(final_url) and not search_page(fetch.url):
+        return Classification(Observation.SOFT_404, f"redirected to the site's search page {final_url}")
+    phrase = _not_found_phrase(page, extracted)
     if probe is not None and not is_root(fetch.url):
-        signal = _soft_404_signal(fetch, extracted, probe, _not_found_phrase(page, extracted))
+        signal = soft_404_signal(fetch, extracted, probe, phrase)
         if signal:
             return Classification(Observation.SOFT_404, signal)
+    flags = {"near_empty": not is_root(fetch.url) and near_empty(final, extracted), "not_found_title": phrase}
     if moved:
         permanent = all(hop.status in (301, 308) for hop in fetch.exchanges[:-1])
         kind = "permanently" if permanent else "temporarily"
-        return Classification(Observation.REDIRECTED, f"{kind} redirected to {final_url}", permanent)
-    return Classification(Observation.OK, f"HTTP {status}")
+        return Classification(Observation.REDIRECTED, f"{kind} redirected to {final_url}", permanent, **flags)
+    return Classification(Observation.OK, f"HTTP {status}", **flags)
 
 
 def _status_observation(status: int) -> Observation:
@@ -157,7 +146,7 @@ def _status_observation(status: int) -> Observation:
         return Observation.GONE
     if status == 429:
         return Observation.RATE_LIMITED
-    if status in (401, 403, 999):  # 999: LinkedIn's answer to crawlers
+    if status in (401, 403, 451, 999):  # 999: LinkedIn's answer to crawlers; 451: a legal block where we are
         return Observation.BLOCKED
     if 500 <= status < 600:
         return Observation.SERVER_ERROR
@@ -179,43 +168,27 @@ def _challenge(page: str, *, weak: bool) -> str | None:
     return None
 
 
-def _parking_marker(page: str) -> str | None:
-    found = _PARKING_HOST_REF.search(page)
-    if found:
-        return found.group(1)
-    return next((phrase for phrase in _PARKING_PHRASES if phrase in page), None)
+def _parked(fetch: Fetch, extracted: Extracted | None, probe: Probe | None, page: str) -> str | None:
+    """Why this thin 2xx page is a parked, expired or for-sale domain's page, or None (see judge/parking.py)."""
+    marker = parking_marker(page)
+    if marker:
+        return f"parking page ({marker})"
+    own = f"{extracted.title or ''} {extracted.text}" if extracted else ""
+    lapsed = lapsed_domain_phrase(own) or lapsed_domain_phrase(page_words(page))
+    if not lapsed:
+        return None
+    registrar = registrar_marker(page) or registrar_marker(own)
+    if registrar:
+        return f"lapsed-domain page ('{lapsed}', registrar: {registrar})"
+    if probe is not None and not is_root(fetch.url) and probe_reads_same(fetch, extracted, probe):
+        return f"lapsed-domain page ('{lapsed}') served for a made-up sibling too"
+    return None
 
 
 def _not_found_phrase(page: str, extracted: Extracted | None) -> bool:
     """A not-found phrase in the title or first heading (never the body: articles quote such phrases)."""
     texts = [_first_text(_TITLE, page), _first_text(_H1, page), (extracted.title or "").lower() if extracted else ""]
     return any(_NOT_FOUND.search(text.replace("\u2019", "'")) for text in texts if text)
-
-
-def _soft_404_signal(fetch: Fetch, extracted: Extracted | None, probe: Probe, phrase: bool) -> str | None:
-    """Why the page looks like what the site serves for any missing URL, or None."""
-    if probe.status is None or not 200 <= probe.status < 300:
-        return None  # the site answers a made-up URL honestly: its 2xx pages are real
-    redirects = len(fetch.exchanges) - 1
-    same_landing = _same_url(probe.final_url, fetch.final_url) and probe.redirects >= 1
-    if same_landing and (probe.redirects == redirects or phrase):
-        return f"a made-up sibling lands on the same page ({fetch.final_url})"
-    # Words of each URL (an echoed path, the probe's token) would make identical templates differ.
-    mine = _without_url_words(extracted.text if extracted else "", fetch.url, probe.url)
-    theirs = _without_url_words(probe.text, probe.url, fetch.url)
-    if not mine or not theirs:
-        return None
-    score = similarity(mine, theirs)
-    if phrase and score >= SOFT_404_SUPPORTED_SIMILARITY:
-        return f"not-found title and a made-up sibling reads the same (similarity {score:.2f})"
-    if score >= SOFT_404_SIMILARITY and len(mine.split()) >= MIN_WORDS_FOR_TEXT_MATCH:
-        return f"a made-up sibling reads the same (similarity {score:.2f})"
-    return None
-
-
-def _without_url_words(text: str, own_url: str, other_url: str) -> str:
-    own, other = (set(normalize_text(urlsplit(url).path).split()) for url in (own_url, other_url))
-    return " ".join(word for word in normalize_text(text).split() if word not in own - other)
 
 
 def _first_text(pattern: re.Pattern[str], page: str) -> str:
@@ -225,13 +198,6 @@ def _first_text(pattern: re.Pattern[str], page: str) -> str:
 
 def _login_path(url: str) -> bool:
     return bool(_LOGIN_PATH.search(urlsplit(url).path.lower()))
-
-
-def _same_url(a: str, b: str) -> bool:
-    try:
-        return normalize_url(a) == normalize_url(b)
-    except ValueError:
-        return a == b
 
 
 def _registered(url: str) -> str:

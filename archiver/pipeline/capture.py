@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from archiver.fetch.retry import retry_delay
-from archiver.judge.classify import Classification, Probe, classify, probe_url_for
+from archiver.judge.classify import Classification, classify
+from archiver.judge.soft404 import Probe, probe_url_for
 from archiver.models import Capture, Extracted, Fetch, Observation, RecordRef
+from archiver.pipeline.client_redirects import charset_of, follow_client_redirects, note_client_redirects
 from archiver.pipeline.conditional import NOT_MODIFIED, PreviousCapture, classify_not_modified, is_unconfirmed_304
 from archiver.pipeline.extraction import ExtractedPage, PageExtractor
 from archiver.pipeline.recording import capture_rows, unfetched_capture, write_hops
@@ -176,7 +178,11 @@ class Capturer:
                not_before: float = 0.0) -> Fetch:
         with self.stage("fetch"):
             headers = previous.conditional_headers() if previous else None
-            return self.fetcher.fetch(url, extra_headers=headers, ignore_robots=ignore_robots, not_before=not_before)
+            fetch = self.fetcher.fetch(url, extra_headers=headers, ignore_robots=ignore_robots, not_before=not_before)
+            # A meta refresh or script redirect is a hop like a 3xx: its target is fetched into the same Fetch.
+            return follow_client_redirects(
+                fetch, lambda target: self.fetcher.fetch(target, ignore_robots=ignore_robots),
+                self.settings.max_redirects)
 
     def _classify(self, fetch: Fetch, outcome: UrlOutcome) -> Classification:
         if outcome.not_modified:
@@ -230,6 +236,7 @@ class Capturer:
         extracted = content.extracted if content is not None else None
         with self.stage("record"):
             refs = write_hops(self.recorder, fetch, previous)
+            note_client_redirects(self.recorder, fetch, refs)
             response_ref = refs[-1] if refs and fetch.final is not None else None
             # A revisit's outlinks are those of the record it refers to: no second metadata record.
             if extracted is not None and response_ref is not None and response_ref.record_type == "response":
@@ -244,16 +251,9 @@ class Capturer:
         if final is None or not 200 <= final.status < 300 or final.content_type not in HTML_TYPES:
             return None
         try:
-            return self.extractor(final.body.decoded, final.url, _charset(final.header("Content-Type")),
+            return self.extractor(final.body.decoded, final.url, charset_of(final.header("Content-Type")),
                                   page.search_text_for_date)
         except Exception:  # extraction of hostile HTML must fail this page only
             log.exception("extraction failed for %s", final.url)
             return None
 
-
-def _charset(content_type: str | None) -> str | None:
-    for part in (content_type or "").split(";")[1:]:
-        name, _, value = part.strip().partition("=")
-        if name.lower() == "charset" and value:
-            return value.strip("\"' ")
-    return None

@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from archiver.judge.compare import TextComparison, compare_texts, unified_diff
+from archiver.judge.settle import settle_near_empty, settle_not_found
 from archiver.judge.verdicts import CheckResult, Judgement, judge, next_check_at
 from archiver.models import ContentChange, Observation
 from archiver.pipeline.capture import UrlOutcome
@@ -46,10 +47,17 @@ def record_check(store: Store, health: HealthSettings, outcome: UrlOutcome, capt
     assert classification is not None, "record_check needs a classified outcome"
     final = outcome.final_capture
     comparison, baseline_id, diff = None, None, None
-    if classification.observation in HEALTHY and final is not None and final.text_hash is not None:
-        if outcome.text is not None:
-            store.save_text(final.text_hash, outcome.text)  # a revisit's hash is its referent's: the same text
+    has_text = classification.observation in HEALTHY and final is not None and final.text_hash is not None
+    if has_text and outcome.text is not None:
+        store.save_text(final.text_hash, outcome.text)  # a revisit's hash is its referent's: the same text
+    # "Not found or gone" before drift: an emptied page, or one calling itself not found, is no drift.
+    classification = settle_near_empty(classification, _baseline_text(store, outcome.url, seed_text)
+                                       if classification.near_empty else None)
+    if has_text and classification.observation in HEALTHY:
         comparison, baseline_id, baseline_text, current_text = _compare(store, health, outcome, seed_text)
+        settled = settle_not_found(classification, comparison.change if comparison else None)
+        if settled is not classification:
+            classification, comparison = settled, None
         if keep_diff and comparison is not None and comparison.change != ContentChange.UNCHANGED:
             diff = unified_diff(baseline_text, current_text)
     history = [_as_check(row) for row in store.observations_for_url(outcome.url)]
@@ -113,6 +121,14 @@ def _compare(store: Store, health: HealthSettings, outcome: UrlOutcome,
     if baseline_text is None or current_text is None:
         return None, baseline_id, None, None
     return compare_texts(baseline_text, current_text, health), baseline_id, baseline_text, current_text
+
+
+def _baseline_text(store: Store, url: str, seed_text: str | None) -> str | None:
+    """The text a link is compared with: its seed text, else its first capture's; None if it never had one."""
+    if seed_text:
+        return seed_text
+    found = store.baseline_capture(url)
+    return store.get_text(found[1].text_hash) if found is not None else None
 
 
 def _as_check(row: ObservationRow) -> CheckResult:

@@ -81,7 +81,7 @@ def classify_not_modified(fetch: Fetch) -> Classification:
     """
     final = fetch.exchanges[-1]
     as_page = replace(fetch, exchanges=fetch.exchanges[:-1] + (replace(final, status=200),))
-    found = classify(as_page, None, None)
+    found = replace(classify(as_page, None, None), near_empty=False)  # no body: its page is the confirmed one
     if found.observation == Observation.OK:
         return Classification(Observation.OK, "HTTP 304 not modified")
     return replace(found, detail=f"{found.detail} (HTTP 304 not modified)")

@@ -1,9 +1,9 @@
 """Capture rows from WARC records, for `archiver rebuild`: the rows the capture runs stored, found again.
 
 Every response or revisit record is one capture row. A fetch's hops are found again by their
-redirects: a 3xx whose Location leads to the URL of a later record, within one fetch's time
-bound, makes that record its next hop, with the same requested URL; any other record starts a
-fetch (hop 0). The final hop of a complete 2xx HTML page is extracted again, as its capture was,
+redirects: a 3xx whose Location (or a 200 whose client-redirect metadata record) leads to the URL
+of a later record, within one fetch's time bound, makes that record its next hop, with the same
+requested URL; any other record starts a fetch (hop 0). The final hop of a complete 2xx HTML page is extracted again, as its capture was,
 for its text hash, fingerprint and baseline text; a revisit takes those of the record it refers
 to, and a 304 those of the capture whose validators it confirmed.
 """
@@ -19,6 +19,7 @@ from urllib.parse import urldefrag, urljoin
 
 from archiver.fetch.decompress import BoundedDecoder
 from archiver.models import Capture
+from archiver.pipeline.client_redirects import CLIENT_REDIRECT_FIELD
 from archiver.pipeline.extraction import ExtractedPage, extract_page
 from archiver.warc.files import WARC_SUFFIX
 from archiver.warc.reader import ArchivedRecord, read_payload, read_records
@@ -40,6 +41,7 @@ class Hop:
     final: bool = True  # no later hop continues its fetch
     validators_sent: tuple[str | None, str | None] = (None, None)  # If-None-Match, If-Modified-Since
     has_metadata: bool = False  # its page was extracted: an outlinks record is concurrent to it
+    led_on_to: str | None = None  # a 200 whose meta refresh or script led on: the target (pipeline/client_redirects.py)
     text_hash: str | None = None
     text_fingerprint: int | None = None
     refers_to: str | None = None  # the response record holding its payload, for a revisit or a confirming 304
@@ -95,6 +97,7 @@ def collect(warc_dir: Path, fetch_bound: timedelta) -> WarcEvidence:
     evidence = WarcEvidence()
     validators: dict[str, tuple[str | None, str | None]] = {}
     described: set[str] = set()
+    client_hops: dict[str, str] = {}  # response record id -> where its page sent the reader
     for path in sorted(Path(warc_dir).glob("*" + WARC_SUFFIX)):
         try:
             records = list(read_records(path))
@@ -110,12 +113,17 @@ def collect(warc_dir: Path, fetch_bound: timedelta) -> WarcEvidence:
             elif record.record_type == "request" and concurrent_to:
                 validators[concurrent_to] = (record.header("If-None-Match"), record.header("If-Modified-Since"))
             elif record.record_type == "metadata" and concurrent_to:
+                led_on = next((value for name, value in record.fields if name == CLIENT_REDIRECT_FIELD), None)
+                if led_on is not None:  # a meta refresh or script redirect: the hop's Location, in effect
+                    client_hops[concurrent_to] = led_on
+                    continue
                 described.add(concurrent_to)
                 evidence.outlinks.update(record.outlinks)
     evidence.hops.sort(key=lambda hop: (hop.record.date, hop.record.warc_file, hop.record.offset))
     for hop in evidence.hops:
         hop.validators_sent = validators.get(hop.record.record_id, (None, None))
         hop.has_metadata = hop.record.record_id in described
+        hop.led_on_to = client_hops.get(hop.record.record_id)
     link_fetches(evidence.hops, fetch_bound)
     return evidence
 
@@ -133,6 +141,8 @@ def link_fetches(hops: list[Hop], bound: timedelta) -> None:
         location = (hop.record.header("Location") or "").strip()
         if hop.record.http_status in REDIRECT_STATUSES and location:
             waiting.setdefault(urldefrag(urljoin(hop.url, location)).url, []).append(hop)
+        elif hop.led_on_to:
+            waiting.setdefault(urldefrag(hop.led_on_to).url, []).append(hop)
 
 
 def _continued(candidates: list[Hop], when: datetime, bound: timedelta) -> Hop | None:

@@ -36,6 +36,7 @@ class ArchivedRecord:
     http_status: int | None = None  # responses and revisits
     http_headers: tuple[tuple[str, str], ...] = ()  # responses, revisits and requests
     outlinks: tuple[str, ...] = ()  # a metadata record's "outlink:" fields, in order
+    fields: tuple[tuple[str, str], ...] = ()  # a metadata record's fields (outlinks included), in order
 
     def warc_header(self, name: str) -> str | None:
         return _find(self.warc_headers, name)
@@ -56,9 +57,9 @@ def read_records(warc_path: Path) -> Iterator[ArchivedRecord]:
     with open(warc_path, "rb") as stream:
         records = ArchiveIterator(stream, no_record_parse=False, check_digests=False)
         for record in records:
-            outlinks = _outlinks(record) if record.rec_type == "metadata" else ()
+            fields = _fields(record) if record.rec_type == "metadata" else ()
             records.read_to_end(record)  # before asking where it lies: warcio would read (skip) the block itself
-            yield _archived(record, warc_path.name, records.get_record_offset(), records.get_record_length(), outlinks)
+            yield _archived(record, warc_path.name, records.get_record_offset(), records.get_record_length(), fields)
 
 
 def read_payload(warc_path: Path, offset: int) -> Iterator[bytes]:
@@ -70,17 +71,18 @@ def read_payload(warc_path: Path, offset: int) -> Iterator[bytes]:
             yield chunk
 
 
-def _outlinks(record) -> tuple[str, ...]:
-    fields = record.content_stream().read().decode("utf-8", errors="replace")
+def _fields(record) -> tuple[tuple[str, str], ...]:
+    """The `name: value` lines of an application/warc-fields block."""
+    block = record.content_stream().read().decode("utf-8", errors="replace")
     found = []
-    for line in fields.splitlines():
+    for line in block.splitlines():
         name, _, value = line.partition(":")
-        if name.strip() == _OUTLINK and value.strip():
-            found.append(value.strip())
+        if name.strip() and value.strip():
+            found.append((name.strip(), value.strip()))
     return tuple(found)
 
 
-def _archived(record, warc_file: str, offset: int, length: int, outlinks: tuple[str, ...]) -> ArchivedRecord:
+def _archived(record, warc_file: str, offset: int, length: int, fields: tuple[tuple[str, str], ...]) -> ArchivedRecord:
     headers = record.rec_headers
     http = record.http_headers
     status = None
@@ -92,5 +94,6 @@ def _archived(record, warc_file: str, offset: int, length: int, outlinks: tuple[
         warc_file=warc_file, offset=offset, length=length, record_type=record.rec_type,
         record_id=headers.get_header("WARC-Record-ID") or "", target_uri=headers.get_header("WARC-Target-URI") or "",
         date=date, warc_headers=tuple(headers.headers), http_status=status,
-        http_headers=tuple(http.headers) if http is not None else (), outlinks=outlinks,
+        http_headers=tuple(http.headers) if http is not None else (), fields=fields,
+        outlinks=tuple(value for name, value in fields if name == _OUTLINK),
     )

@@ -7,15 +7,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from archiver.judge.classify import (
-    SOFT_404_SIMILARITY,
-    SOFT_404_SUPPORTED_SIMILARITY,
-    Classification,
-    Probe,
-    classify,
-    probe_url_for,
-)
+from archiver.judge.classify import Classification, classify
 from archiver.judge.compare import similarity
+from archiver.judge.soft404 import SOFT_404_SIMILARITY, SOFT_404_SUPPORTED_SIMILARITY, Probe, probe_url_for
 from archiver.models import Body, Exchange, Extracted, Fetch
 from archiver.models import Observation as O
 
@@ -69,6 +63,12 @@ def probe(status: int | None, main: str = "", final_url: str | None = None, redi
     return Probe(url=url, final_url=final_url or url, redirects=redirects, status=status, text=main)
 
 
+LAPSED_DE = "Diese Domain ist abgelaufen. Sind Sie der Inhaber? Jetzt verl\u00e4ngern."
+LAPSED_ES = "\u00a1Este dominio est\u00e1 en venta! Haga una oferta."
+LAPSED_IT = "Questo dominio \u00e8 scaduto. Verifica i dati nel whois del dominio."
+LAPSED_NL = "Deze domeinnaam is te koop. Dit domein kan van u zijn."
+DOMAIN_NEWS = "The city sold its old tourism domain to a private company last week, the council said."
+EXPIRED_ARTICLE = "Why an expired domain can hurt your readers: " + ARTICLE  # long: an article, never parked
 LINK = "https://news.example/2019/05/harbour-lead-pipes.html"
 HEALTHY = text(LINK, ARTICLE, "Lead pipes to go")
 CLOUDFLARE = page("Just a moment...", "Checking your browser", '<script src="/cdn-cgi/challenge-platform/h/b/orchestrate/'
@@ -90,7 +90,7 @@ CASES = [
     ("forbidden", fetch(hop(LINK, 403)), None, None, O.BLOCKED, None),
     ("linkedin_999", fetch(hop(LINK, 999)), None, None, O.BLOCKED, None),
     ("client_error_400", fetch(hop(LINK, 400)), None, None, O.CLIENT_ERROR, None),
-    ("client_error_451", fetch(hop(LINK, 451)), None, None, O.CLIENT_ERROR, None),
+    ("legal_block_451_is_blocked_not_gone", fetch(hop(LINK, 451)), None, None, O.BLOCKED, None),
     ("server_error_500", fetch(hop(LINK, 500)), None, None, O.SERVER_ERROR, None),
     ("server_error_503_plain", fetch(hop(LINK, 503, page("Service Unavailable"))), None, None, O.SERVER_ERROR, None),
     # bot challenges
@@ -174,6 +174,42 @@ CASES = [
      text(LINK, "Loading... Please enable JavaScript."), probe(200, "Loading... Please enable JavaScript."), O.OK, None),
     ("probe_not_found_means_real_page", fetch(hop(LINK, 200, page("News", ARTICLE))), HEALTHY,
      probe(404, "Not found"), O.OK, None),
+    # client-side redirects: the pipeline appends the target's hops after the 200 that sent the reader on
+    ("meta_refresh_to_root", chain([(LINK, 200), ("https://news.example/", 200)], page("News", ARTICLE)), None,
+     None, O.REDIRECT_TO_ROOT, None),
+    ("script_redirect_elsewhere_is_a_temporary_move",
+     chain([(LINK, 200), ("https://news.example/2019/05/lead-pipes", 200)], page("B", ARTICLE)), HEALTHY, None,
+     O.REDIRECTED, False),
+    ("meta_refresh_after_a_301_is_not_permanent",
+     chain([(LINK, 301), ("https://news.example/old", 200), ("https://news.example/new", 200)], page("B", ARTICLE)),
+     HEALTHY, None, O.REDIRECTED, False),
+    # redirects to the site's search page
+    ("redirect_to_search_query", chain([(LINK, 302), ("https://news.example/search?q=harbour+lead+pipes", 200)],
+                                       page("Search results", ARTICLE)), HEALTHY, probe(404), O.SOFT_404, None),
+    ("redirect_to_wordpress_search", chain([(LINK, 301), ("https://news.example/?s=harbour+lead+pipes", 200)],
+                                           page("Search", ARTICLE)), HEALTHY, None, O.SOFT_404, None),
+    ("redirect_to_german_search_path", chain([(LINK, 302), ("https://news.example/suche/harbour-lead-pipes", 200)],
+                                             page("Suche", ARTICLE)), HEALTHY, None, O.SOFT_404, None),
+    ("search_to_search_is_a_move", chain([("https://news.example/search?q=lead", 301),
+                                          ("https://news.example/search/?q=lead", 200)], page("Search", ARTICLE)),
+     HEALTHY, None, O.REDIRECTED, True),
+    ("redirect_to_research_is_no_search", chain([(LINK, 301), ("https://news.example/research/lead-pipes", 200)],
+                                                page("Research", ARTICLE)), HEALTHY, None, O.REDIRECTED, True),
+    # lapsed domains: a phrase in any of several languages, backed by a registrar or by every path
+    ("expired_with_registrar", fetch(hop(LINK, 200, page("Domain expired", "This domain has expired. Renew it at "
+                                                         "your registrar."))), None, None, O.PARKED, None),
+    ("abgelaufen_on_every_path", fetch(hop(LINK, 200, page("news.example", LAPSED_DE))), text(LINK, LAPSED_DE),
+     probe(200, LAPSED_DE), O.PARKED, None),
+    ("venta_on_every_path", fetch(hop(LINK, 200, page("news.example", LAPSED_ES))), text(LINK, LAPSED_ES),
+     probe(200, LAPSED_ES), O.PARKED, None),
+    ("scaduto_with_whois", fetch(hop(LINK, 200, page("news.example", LAPSED_IT))), text(LINK, LAPSED_IT),
+     None, O.PARKED, None),
+    ("te_koop_on_every_path", fetch(hop(LINK, 200, page("news.example", LAPSED_NL))), text(LINK, LAPSED_NL),
+     probe(200, LAPSED_NL), O.PARKED, None),
+    ("news_brief_about_a_domain_sale_stays_ok", fetch(hop(LINK, 200, page("Sale", DOMAIN_NEWS))),
+     text(LINK, DOMAIN_NEWS), probe(404), O.OK, None),
+    ("article_about_expired_domains_stays_ok", fetch(hop(LINK, 200, page("Expired domains", EXPIRED_ARTICLE))),
+     text(LINK, EXPIRED_ARTICLE), probe(404), O.OK, None),
     ("probe_lands_elsewhere_link_moved", chain([(LINK, 301), ("https://news.example/2019/05/lead-pipes", 200)]),
      HEALTHY, probe(200, "Search", "https://news.example/search", redirects=1), O.REDIRECTED, True),
 ]
@@ -219,3 +255,27 @@ def test_probe_url_for(url, expected):
 def test_probe_token_cannot_inject_a_path():
     with pytest.raises(ValueError):
         probe_url_for("https://h/a", "../etc")
+
+
+BOILERPLATE = "Home News Sport Culture"
+
+
+@pytest.mark.parametrize("name, fetched, extracted, near_empty", [
+    ("empty_body", fetch(hop(LINK, 200, "")), text(LINK, ""), True),
+    ("empty_body_without_type", fetch(hop(LINK, 200, "", content_type="")), None, True),
+    ("menu_and_footer_only", fetch(hop(LINK, 200, page("Courier", BOILERPLATE))), text(LINK, BOILERPLATE), True),
+    ("app_shell", fetch(hop(LINK, 200, page("App", "Loading..."))), text(LINK, "Loading..."), True),
+    ("redirected_onto_an_empty_page", chain([(LINK, 301), ("https://news.example/b", 200)], ""), text(LINK, ""), True),
+    ("article", fetch(hop(LINK, 200, page("Lead pipes", ARTICLE))), text(LINK, ARTICLE), False),
+    ("pdf_has_no_text_to_expect", fetch(hop(LINK, 200, "%PDF-1.4 ...", content_type="application/pdf")), None, False),
+    ("site_root_is_never_soft_404", fetch(hop("https://news.example/", 200, "")), text(LINK, ""), False),
+])
+def test_classify_flags_near_empty_pages(name, fetched, extracted, near_empty):
+    found = classify(fetched, extracted, None)
+    assert found.observation in (O.OK, O.REDIRECTED)
+    assert found.near_empty is near_empty
+
+
+def test_classify_flags_a_not_found_title():
+    found = classify(fetch(hop(LINK, 200, page("Seite nicht gefunden", ARTICLE))), text(LINK, ARTICLE), None)
+    assert (found.observation, found.not_found_title) == (O.OK, True)
