@@ -46,6 +46,7 @@ def create_app(settings: Settings, store, *, public: bool = False, jobs: JobRunn
     cache = AggregateCache(store.data_version)
     runner = jobs or JobRunner(settings)
     app.extensions["archiver_jobs"] = runner
+    app.extensions["archiver_cache"] = cache
 
     @app.get("/")
     def dashboard():
