@@ -59,7 +59,7 @@ def measure(database_url: str, repeat: int) -> list[dict]:
     results = []
     with Store.open(database_url) as store:
         jobs = JobRunner(settings)
-        app = create_app(settings, store, jobs=jobs)
+        app = create_app(settings, store, jobs=jobs, background_counts=False)
         client, cache = app.test_client(), app.extensions["archiver_cache"]
         targets = pages(store)
         for _, path in targets:  # templates compiled once, as in a server that has shown each page before

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterator, Sequence
+from typing import Sequence
 
 from sqlalchemy import case, func, or_, select
 
@@ -59,20 +59,36 @@ class BrowseQueries:
         return int(article_count), {verdict: int(n) for verdict, n in rows}
 
     def run_verdict_history(self, limit: int) -> list[dict]:
-        """The newest `limit` runs that observed anything, oldest first: {"id", "kind", "started_at", "counts"}
-        where counts are the verdicts those checks left (one per URL checked)."""
-        observed = select(observations.c.id).where(observations.c.run_id == runs.c.id).exists()
-        newest = (select(runs.c.id, runs.c.kind, runs.c.started_at).where(observed)
-                  .order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(limit))
+        """The newest `limit` runs that checked anything, oldest first: {"id", "kind", "started_at", "counts"},
+        counts being the verdicts those checks left, as the run recorded them when it ended (runs.counts:
+        "verdict_dead": 3 ...). Reads the runs table only: a run still going shows once it ends."""
+        query = (select(runs.c.id, runs.c.kind, runs.c.started_at, runs.c.counts)
+                 .order_by(runs.c.started_at.desc(), runs.c.id.desc()).limit(limit * 10))
+        found = []
         with self._db.read("read the run history") as connection:
-            found = {row.id: {**row._asdict(), "counts": {}} for row in connection.execute(newest)}
-            if found:
-                grouped = (select(observations.c.run_id, observations.c.verdict, func.count())
-                           .where(observations.c.run_id.in_(list(found)))
-                           .group_by(observations.c.run_id, observations.c.verdict))
-                for run_id, verdict, n in connection.execute(grouped):
-                    found[run_id]["counts"][verdict] = int(n)
-        return sorted(found.values(), key=lambda run: (run["started_at"], run["id"]))
+            for row in connection.execute(query):
+                counts = {key.removeprefix("verdict_"): int(n) for key, n in (row.counts or {}).items()
+                          if key.startswith("verdict_") and n}
+                if counts:
+                    found.append({"id": row.id, "kind": row.kind, "started_at": row.started_at, "counts": counts})
+                if len(found) == limit:
+                    break
+        return found[::-1]
+
+    def links_by_host_and_verdict(self) -> list[tuple[str, str | None, int]]:
+        """(host, verdict, links) over every http(s) link: one GROUP BY in the database, the host cut from
+        the URL there (lower-cased; port kept). The one archive-wide read of the hosts page."""
+        after_scheme = func.instr(links.c.url, "//") + 2
+        if self._db.backend == "postgresql":
+            host = func.lower(func.split_part(links.c.url, "/", 3))
+        else:
+            rest = func.substr(links.c.url, after_scheme)
+            host = func.lower(case((func.instr(rest, "/") > 0, func.substr(rest, 1, func.instr(rest, "/") - 1)),
+                                   else_=rest))
+        host = case((links.c.url.like("http%://%"), host), else_="(not http)").label("host")
+        query = select(host, links.c.verdict, func.count()).group_by(host, links.c.verdict)
+        with self._db.read("count links by host") as connection:
+            return [(name, verdict, int(n)) for name, verdict, n in connection.execute(query)]
 
     def recent_link_changes(self, since: datetime | None, limit: int) -> list[dict]:
         """Links whose verdict changed at or after `since` (newest first, at most `limit`), with their article."""
@@ -190,15 +206,3 @@ class BrowseQueries:
                  .order_by(captures.c.fetched_at.desc(), captures.c.hop, captures.c.id.desc()).limit(limit))
         with self._db.read("read a link's captures") as connection:
             return [row._asdict() for row in connection.execute(query)]
-
-    def link_urls_and_verdicts(self, batch: int = 50_000) -> Iterator[tuple[str, str | None]]:
-        """(url, verdict) of every link, in id order, read in batches so memory stays flat."""
-        after = 0
-        while True:
-            with self._db.read("read links by host") as connection:
-                rows = connection.execute(select(links.c.id, links.c.url, links.c.verdict)
-                                          .where(links.c.id > after).order_by(links.c.id).limit(batch)).all()
-            if not rows:
-                return
-            after = rows[-1].id
-            yield from ((row.url, row.verdict) for row in rows)

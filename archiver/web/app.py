@@ -30,8 +30,10 @@ class ReviewApp(Flask):
     jinja_options = {**Flask.jinja_options, "autoescape": True, "trim_blocks": True, "lstrip_blocks": True}
 
 
-def create_app(settings: Settings, store, *, public: bool = False, jobs: JobRunner | None = None) -> ReviewApp:
-    """The UI over `store` (kept open by the caller). `jobs` runs the actions (a JobRunner over `settings`)."""
+def create_app(settings: Settings, store, *, public: bool = False, jobs: JobRunner | None = None,
+               background_counts: bool = True) -> ReviewApp:
+    """The UI over `store` (kept open by the caller). `jobs` runs the actions (a JobRunner over `settings`);
+    `background_counts=False` counts the archive-wide aggregates within the request (cache.py)."""
     app = ReviewApp("archiver.web")
     app.secret_key = secrets.token_bytes(32)  # sessions end with the process: log in again after a restart
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict", MAX_CONTENT_LENGTH=64_000)
@@ -43,7 +45,7 @@ def create_app(settings: Settings, store, *, public: bool = False, jobs: JobRunn
                                  verdicts=VERDICT_ORDER, override_kinds=OVERRIDE_KINDS, actions_enabled=bool(
                                      settings.web.token))
     install_security(app, public=public)
-    cache = AggregateCache(store.data_version)
+    cache = AggregateCache(store.data_version, background=background_counts)
     runner = jobs or JobRunner(settings)
     app.extensions["archiver_jobs"] = runner
     app.extensions["archiver_cache"] = cache
@@ -95,7 +97,8 @@ def create_app(settings: Settings, store, *, public: bool = False, jobs: JobRunn
 
     @app.get("/hosts")
     def hosts():
-        return render_template("ui_hosts.html.j2", rows=views.hosts(store, cache))
+        rows, counted_at = views.hosts(store, cache)
+        return render_template("ui_hosts.html.j2", rows=rows, counted_at=counted_at)
 
     @app.get("/jobs")
     def jobs_list():

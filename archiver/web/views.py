@@ -11,46 +11,44 @@ from datetime import datetime
 from archiver.judge.compare import unified_diff
 from archiver.report import replay_url_for
 from archiver.report.formats.chart import verdict_chart
-from archiver.report.model import UNCHECKED, RunVerdicts, ordered_counts
+from archiver.report.model import DEFAULT_FAIL_ON, UNCHECKED, RunVerdicts, ordered_counts
 from archiver.settings import Settings
 from archiver.web.cache import AggregateCache
 
 HISTORY_RUNS = 30
 CHANGES_SHOWN = 50
-FAILING = ("dead", "rotten", "suspect")
+HOST_FAILING = ("dead", "rotten", "suspect")  # the host does not answer with the page
 DRIFTING = ("drifted", "off_topic")
 OBSERVATIONS_PER_LINK = 10
 HOSTS_SHOWN = 100
 
 
 def dashboard(store, cache: AggregateCache) -> dict:
-    article_count, by_verdict = cache.get("totals", store.link_verdict_totals)
-    counts = ordered_counts(Counter({(verdict or UNCHECKED): n for verdict, n in by_verdict.items()}))
-    history = cache.get("history", lambda: _history(store))
+    """Counts (from the aggregate cache: None while the first count runs), the chart and the latest changes."""
+    totals, counted_at = cache.get("totals", store.link_verdict_totals)
+    history = tuple(RunVerdicts(run_id=run["id"], kind=run["kind"], started_at=run["started_at"],
+                                checked=sum(run["counts"].values()), counts=ordered_counts(Counter(run["counts"])))
+                    for run in store.run_verdict_history(HISTORY_RUNS))
     since = history[-1].started_at if history else None
-    return {"articles": article_count, "references": sum(counts.values()), "counts": counts,
-            "failing": sum(counts.get(verdict, 0) for verdict in FAILING),
-            "chart": verdict_chart(history), "since": since,
-            "changes": store.recent_link_changes(since, CHANGES_SHOWN)}
+    page = {"counted_at": counted_at, "chart": verdict_chart(history), "since": since,
+            "changes": store.recent_link_changes(since, CHANGES_SHOWN), "counts": None}
+    if totals is not None:
+        article_count, by_verdict = totals
+        counts = ordered_counts(Counter({(verdict or UNCHECKED): n for verdict, n in by_verdict.items()}))
+        page.update(articles=article_count, references=sum(counts.values()), counts=counts,
+                    failing=sum(counts.get(verdict, 0) for verdict in DEFAULT_FAIL_ON))
+    return page
 
 
-def _history(store) -> tuple[RunVerdicts, ...]:
-    return tuple(RunVerdicts(run_id=run["id"], kind=run["kind"], started_at=run["started_at"],
-                             checked=sum(run["counts"].values()), counts=ordered_counts(Counter(run["counts"])))
-                 for run in store.run_verdict_history(HISTORY_RUNS))
-
-
-def hosts(store, cache: AggregateCache) -> list[dict]:
-    """Hosts of the references, the most failing first: {"host", "links", "failing", "counts"}."""
+def hosts(store, cache: AggregateCache) -> tuple[list[dict] | None, object]:
+    """(hosts of the references, the most failing first: {"host", "links", "failing", "counts"}; when counted)."""
 
     def compute() -> list[dict]:
         per_host: dict[str, Counter] = {}
-        for url, verdict in store.link_urls_and_verdicts():
-            parts = url.split("/", 3)
-            host = parts[2].lower() if len(parts) > 2 and url[:4].lower() == "http" else "(not http)"
-            per_host.setdefault(host, Counter())[verdict or UNCHECKED] += 1
+        for host, verdict, n in store.links_by_host_and_verdict():
+            per_host.setdefault(host, Counter())[verdict or UNCHECKED] += n
         rows = [{"host": host, "links": sum(counts.values()),
-                 "failing": sum(counts.get(verdict, 0) for verdict in FAILING), "counts": ordered_counts(counts)}
+                 "failing": sum(counts.get(verdict, 0) for verdict in HOST_FAILING), "counts": ordered_counts(counts)}
                 for host, counts in per_host.items()]
         rows.sort(key=lambda row: (-row["failing"], -row["links"], row["host"]))
         return rows[:HOSTS_SHOWN]

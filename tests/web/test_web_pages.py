@@ -30,7 +30,7 @@ def ui(history, tmp_path):
     settings = history_copy(history, tmp_path)
     with Store.open(settings.storage.database_url) as store:
         jobs = JobRunner(settings)
-        app = create_app(settings, store, jobs=jobs)
+        app = create_app(settings, store, jobs=jobs, background_counts=False)
         yield app.test_client(), store, settings
         jobs.close()
 
