@@ -16,12 +16,12 @@ from archiver.settings.tables import (
     FetchSettings,
     HealthSettings,
     MementoSettings,
-    WebSettings,
     ReportSettings,
     ScheduleSettings,
     Settings,
     SourcesSettings,
     StorageSettings,
+    WebSettings,
 )
 from archiver.settings.values import DURATION, SIZE, TIMEGATES, TimeGate, parse_duration, parse_size, parse_timegates
 

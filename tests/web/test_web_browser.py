@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-from support.articles import ARTICLE_TEXT, SENTENCES, page as article_html
+from support.articles import ARTICLE_TEXT, SENTENCES
+from support.articles import page as article_html
 from support.loopback import LoopbackServer, Reply
 from support.report_history import HOSTILE_TITLE, history_settings, shared_report_history
 from support.web_ui import TOKEN, history_copy, serving, with_token

@@ -118,7 +118,7 @@ def test_an_override_persists_and_shows_in_every_report(ui, history):
     report = validated_report(formatter_for("json")(after))
     [link] = [link for article in report["articles"] for link in article["links"] if link["url"] == dead]
     assert (link["verdict"], link["override"]) == ("dead", "ignore")
-    assert f"dead (ignore)" in formatter_for("markdown")(after)
+    assert "dead (ignore)" in formatter_for("markdown")(after)
     assert "reviewer: ignore" in formatter_for("html")(after)
     assert ",ignore" in formatter_for("csv")(after)
     link_page = client.get(f"/link?url={dead}").get_data(as_text=True)
