@@ -40,7 +40,8 @@ def serve_command(settings_of: Callable[[click.Context], Settings],
             jobs = JobRunner(settings)
             app = create_app(settings, store, public=public, jobs=jobs)
             try:
-                server = start_server(app, host, port, in_thread=False)
+                server = start_server(app, host, port, in_thread=False,
+                                      access_log=ctx.find_root().obj["verbosity"] > 0)
             except OSError as exc:
                 raise click.UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
             previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

@@ -139,7 +139,7 @@ class MementoSettings:
 class WebSettings:
     # `archiver serve`, the review UI (archiver/web/). It listens on loopback unless started with --public.
     host: str = "127.0.0.1"
-    port: int = field(default=8090, metadata=between(1, 65535))
+    port: int = field(default=8070, metadata=between(1, 65535))
     # The password for actions (archive, re-check, overrides); empty: the UI only reads. Prefer setting it
     # through ARCHIVER_WEB_TOKEN rather than in a file others can read.
     token: str = ""

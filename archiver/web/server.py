@@ -6,6 +6,7 @@ for anything wider (`--public`), as the README says.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 
@@ -29,8 +30,11 @@ class WebServer:
         self.server.server_close()
 
 
-def start_server(app: Flask, host: str, port: int, *, in_thread: bool = True) -> WebServer:
-    """Bind now (OSError when the port is taken); serve in a daemon thread, or later through serve_forever()."""
+def start_server(app: Flask, host: str, port: int, *, in_thread: bool = True, access_log: bool = False) -> WebServer:
+    """Bind now (OSError when the port is taken); serve in a daemon thread, or later through serve_forever().
+
+    `access_log`: one line per request on stderr (werkzeug's); off, only its warnings and errors."""
+    logging.getLogger("werkzeug").setLevel(logging.INFO if access_log else logging.WARNING)
     server = make_server(host, port, app, threaded=True)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{server.server_port}/"
