@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 from archiver.settings import load_settings
 from archiver.store import ArticleFilter, Store
-from archiver.web import create_app
+from archiver.web.app import create_app
 from archiver.web.jobs import JobRunner
 
 

@@ -14,8 +14,9 @@ from rich.console import Console
 from archiver.pipeline import open_store
 from archiver.settings import Settings
 from archiver.warc.replay import check_bind_host
-from archiver.web import create_app, start_server
+from archiver.web.app import create_app
 from archiver.web.jobs import JobRunner
+from archiver.web.server import start_server
 
 
 def serve_command(settings_of: Callable[[click.Context], Settings],

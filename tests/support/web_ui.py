@@ -18,8 +18,9 @@ from typing import Iterator
 
 from archiver.settings import Settings
 from archiver.store import Store
-from archiver.web import create_app, start_server
+from archiver.web.app import create_app
 from archiver.web.jobs import JobRunner
+from archiver.web.server import start_server
 from support.report_history import ReportHistory, history_settings
 
 TOKEN = "correct horse battery staple"

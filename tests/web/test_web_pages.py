@@ -12,7 +12,7 @@ import pytest
 from archiver.models import Article
 from archiver.report import build_report, formatter_for
 from archiver.store import ArticleFilter, Store
-from archiver.web import CONTENT_SECURITY_POLICY, create_app
+from archiver.web.app import CONTENT_SECURITY_POLICY, create_app
 from archiver.web.jobs import JobRunner
 from support.report_history import HOSTILE, HOSTILE_TITLE, shared_report_history, validated_report
 from support.web_ui import TOKEN, history_copy
