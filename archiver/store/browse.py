@@ -111,9 +111,10 @@ class BrowseQueries:
             query = query.where(articles.c.id < after_id)
         if wanted.text:
             pattern = f"%{_like_escaped(wanted.text)}%"
-            query = query.where(or_(articles.c.title.ilike(pattern, escape="\\"),
-                                    articles.c.seed_title.ilike(pattern, escape="\\"),
-                                    articles.c.url.ilike(pattern, escape="\\")))
+            # SQLite's LIKE ignores ASCII case already; ilike would add lower() on three columns of every row.
+            match = "like" if self._db.backend == "sqlite" else "ilike"
+            query = query.where(or_(*(getattr(column, match)(pattern, escape="\\")
+                                      for column in (articles.c.title, articles.c.seed_title, articles.c.url))))
         if wanted.verdict:
             query = query.where(articles.c.verdict.is_(None) if wanted.verdict == "unchecked"
                                 else articles.c.verdict == wanted.verdict)
