@@ -109,10 +109,11 @@ class BrowseQueries:
         return [{**row, "title": cited[row["article_id"]].title, "seed_title": cited[row["article_id"]].seed_title,
                  "article_url": cited[row["article_id"]].url} for row in rows]
 
-    def search_articles(self, wanted: ArticleFilter, *, after_id: int | None, limit: int) -> list[dict]:
+    def search_articles(self, wanted: ArticleFilter, *, after_id: int | None, limit: int,
+                        failing: Sequence[str] = ("dead", "rotten", "drifted")) -> list[dict]:
         """One page of articles matching `wanted`, newest registration first, after the id `after_id`.
 
-        Each row also has `link_count` and `failing_count` (its links whose verdict is dead or rotten)."""
+        Each row also has `link_count` and `failing_count` (its links with a verdict in `failing`)."""
         query = select(*ARTICLE_COLUMNS).order_by(articles.c.id.desc()).limit(limit)
         if after_id is not None:
             query = query.where(articles.c.id < after_id)
@@ -136,15 +137,15 @@ class BrowseQueries:
             query = query.where(dated < wanted.date_to + "\uffff")  # the whole day, whatever time follows
         with self._db.read("search articles") as connection:
             rows = [row._asdict() for row in connection.execute(query)]
-            counts = self._link_counts(connection, [row["id"] for row in rows])
+            counts = self._link_counts(connection, [row["id"] for row in rows], failing)
         return [{**row, **counts.get(row["id"], {"link_count": 0, "failing_count": 0})} for row in rows]
 
     @staticmethod
-    def _link_counts(connection, article_ids: list[int]) -> dict[int, dict[str, int]]:
+    def _link_counts(connection, article_ids: list[int], failing: Sequence[str]) -> dict[int, dict[str, int]]:
         if not article_ids:
             return {}
-        failing = func.sum(case((links.c.verdict.in_(("dead", "rotten")), 1), else_=0))
-        query = (select(links.c.article_id, func.count(), failing).where(links.c.article_id.in_(article_ids))
+        failing_links = func.sum(case((links.c.verdict.in_(list(failing)), 1), else_=0))
+        query = (select(links.c.article_id, func.count(), failing_links).where(links.c.article_id.in_(article_ids))
                  .group_by(links.c.article_id))
         return {article_id: {"link_count": int(n), "failing_count": int(bad or 0)}
                 for article_id, n, bad in connection.execute(query)}

@@ -13,7 +13,7 @@ from flask import Blueprint, Flask, abort, redirect, render_template, request, s
 
 from archiver.report.formats.common import change_text, day, is_web_url, percent, short_time
 from archiver.report.formats.diffview import side_by_side
-from archiver.report.model import VERDICT_ORDER
+from archiver.report.model import DEFAULT_FAIL_ON, VERDICT_ORDER
 from archiver.settings import Settings
 from archiver.store import OVERRIDE_KINDS, ArticleFilter
 from archiver.web import views
@@ -64,7 +64,7 @@ def create_app(settings: Settings, store, *, public: bool = False, jobs: JobRunn
             after = int(args["after"]) if args.get("after") else None
         except ValueError:
             abort(400, "dates are written 2026-01-05, and `after` is an article number")
-        rows = store.search_articles(wanted, after_id=after, limit=PAGE_SIZE + 1)
+        rows = store.search_articles(wanted, after_id=after, limit=PAGE_SIZE + 1, failing=DEFAULT_FAIL_ON)
         more = len(rows) > PAGE_SIZE
         rows = rows[:PAGE_SIZE]
         next_args = {**args.to_dict(), "after": rows[-1]["id"]} if more and rows else None
