@@ -36,10 +36,12 @@ OWNERS = {
     "jinja2": ("report/",),
     "feedparser": ("sources/",),
     "pywb": ("warc/replay.py",),
-    "gevent": ("warc/replay.py",),  # pywb's server; monkey-patches the process that imports it
+    "gevent": ("warc/replay.py",),
+    "flask": ("web/",),  # `archiver serve`, the review UI
+    "werkzeug": ("web/",),  # pywb's server; monkey-patches the process that imports it
 }
 GROUND_FLOOR = ("models.py", "errors.py", "urls.py", "logs.py", "processes.py", "settings/", "__init__.py", "__main__.py")
-ROOMS = ("sources/", "fetch/", "warc/", "extract/", "judge/", "store/", "report/", "pipeline/", "daemon/", "cli/")
+ROOMS = ("sources/", "fetch/", "warc/", "extract/", "judge/", "store/", "report/", "pipeline/", "daemon/", "web/", "cli/")
 # What judge/ may import: pure computation from the standard library, and our own vocabulary.
 PURE_STDLIB = {"__future__", "dataclasses", "datetime", "typing", "re", "html", "math", "difflib", "hashlib",
                "unicodedata", "collections", "enum", "email", "urllib", "itertools", "functools"}

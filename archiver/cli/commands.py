@@ -16,6 +16,7 @@ from rich.console import Console
 
 from archiver import __version__
 from archiver.cli.rebuild import rebuild_command
+from archiver.cli.serve import serve_command
 from archiver.cli.terminal import (
     print_articles,
     print_check,
@@ -366,6 +367,7 @@ def _capture(ctx: click.Context, settings: Settings, articles, kind: str) -> lis
 
 
 cli.add_command(rebuild_command(_settings, _console))
+cli.add_command(serve_command(_settings, _console))
 
 
 def main(argv: list[str] | None = None) -> int:

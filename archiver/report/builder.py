@@ -52,10 +52,11 @@ def build_report(store, settings: Settings, *, now: datetime, since: datetime | 
     latest = store.latest_observations(link_urls + article_urls)
     captures = store.report_captures(link_urls + article_urls)
     public = store.public_copies_for(link_urls)
+    overrides = store.overrides_for(link_urls)  # reviewers' words from the UI (archiver serve)
     replay = settings.report.replay_url
     articles = tuple(
         _article(store, row, latest, captures, replay,
-                 tuple(_link(store, link, latest, captures, replay, public.get(link["url"], ()))
+                 tuple(_link(store, link, latest, captures, replay, public.get(link["url"], ()), overrides)
                        for link in _still_linked(links_by_article[row["id"]])))
         for row in article_rows
     )
@@ -77,7 +78,7 @@ def _still_linked(rows: list[dict]) -> list[dict]:
     return [{**row, "still_linked": row["last_seen"] == newest} for row in rows]
 
 
-def _link(store, row: dict, latest, captures: CapturesByUrl, replay: str, public=()) -> LinkReport:
+def _link(store, row: dict, latest, captures: CapturesByUrl, replay: str, public=(), overrides=None) -> LinkReport:
     observation = latest.get(row["url"])
     fetched = captures.get(row["url"], [])
     diff = None
@@ -97,6 +98,7 @@ def _link(store, row: dict, latest, captures: CapturesByUrl, replay: str, public
         captures=tuple(_capture_ref(capture) for _, capture in fetched if capture.warc_file is not None),
         public_copies=tuple(PublicCopy(copy.archive, copy.memento_url, copy.memento_datetime, copy.looked_up_at)
                             for copy in public),
+        override=override.kind if (override := (overrides or {}).get(row["url"])) else None,
     )
 
 

@@ -78,6 +78,15 @@ class LinkReport:
     diff: str | None  # unified diff baseline -> now, for a drifted link
     captures: tuple[CaptureRef, ...] = ()
     public_copies: tuple[PublicCopy, ...] = ()  # other archives' copies, looked up for failing links
+    override: str | None = None  # a reviewer's word (store/overrides.py: "ignore", "fine"): it fails no report
+
+    def fails(self, fail_on: tuple[str, ...]) -> bool:
+        return self.verdict in fail_on and self.override is None
+
+    @property
+    def verdict_label(self) -> str:
+        """The verdict, and the reviewer's override beside it: "dead (ignore)"."""
+        return f"{self.verdict} ({self.override})" if self.override else self.verdict
 
 
 @dataclass(frozen=True)
@@ -160,4 +169,4 @@ class ReportData:
         return ordered_counts(Counter(link.verdict for _, link in self.references()))
 
     def failing(self) -> list[tuple[ArticleReport, LinkReport]]:
-        return [(article, link) for article, link in self.references() if link.verdict in self.fail_on]
+        return [(article, link) for article, link in self.references() if link.fails(self.fail_on)]

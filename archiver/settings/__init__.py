@@ -21,6 +21,7 @@ from archiver.settings.tables import (
     Settings,
     SourcesSettings,
     StorageSettings,
+    WebSettings,
 )
 from archiver.settings.values import DURATION, SIZE, TIMEGATES, TimeGate, parse_duration, parse_size, parse_timegates
 
@@ -31,6 +32,7 @@ __all__ = [
     "FetchSettings",
     "HealthSettings",
     "MementoSettings",
+    "WebSettings",
     "ReportSettings",
     "ScheduleSettings",
     "Settings",

@@ -136,6 +136,16 @@ class MementoSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    # `archiver serve`, the review UI (archiver/web/). It listens on loopback unless started with --public.
+    host: str = "127.0.0.1"
+    port: int = field(default=8070, metadata=between(1, 65535))
+    # The password for actions (archive, re-check, overrides); empty: the UI only reads. Prefer setting it
+    # through ARCHIVER_WEB_TOKEN rather than in a file others can read.
+    token: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     storage: StorageSettings = StorageSettings()
     fetch: FetchSettings = FetchSettings()
@@ -144,6 +154,7 @@ class Settings:
     schedule: ScheduleSettings = ScheduleSettings()
     report: ReportSettings = ReportSettings()
     memento: MementoSettings = MementoSettings()
+    web: WebSettings = WebSettings()
 
 
 # Table name -> its dataclass: the tables a config file, ARCHIVER_<TABLE>_<KEY> or an override may name.
@@ -155,4 +166,5 @@ TABLES: dict[str, type] = {
     "schedule": ScheduleSettings,
     "report": ReportSettings,
     "memento": MementoSettings,
+    "web": WebSettings,
 }

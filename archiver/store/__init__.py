@@ -5,8 +5,10 @@
     store.close()
 """
 
+from archiver.store.browse import ArticleFilter
+from archiver.store.overrides import OVERRIDE_KINDS, LinkOverride
 from archiver.store.rows import ObservationRow
 from archiver.store.runs import HEARTBEAT_INTERVAL
 from archiver.store.store import Store
 
-__all__ = ["HEARTBEAT_INTERVAL", "ObservationRow", "Store"]
+__all__ = ["HEARTBEAT_INTERVAL", "OVERRIDE_KINDS", "ArticleFilter", "LinkOverride", "ObservationRow", "Store"]

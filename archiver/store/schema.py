@@ -85,6 +85,7 @@ articles = Table(
     Column("last_checked_at", UTCDateTime),
     Index(None, "canonical_url"),
     Index(None, "next_check_at"),
+    Index(None, "verdict"),  # the review UI's verdict filter (migration 0008)
 )
 
 links = Table(
@@ -106,6 +107,8 @@ links = Table(
     UniqueConstraint("article_id", "url"),
     Index(None, "url"),
     Index(None, "next_check_at"),
+    Index(None, "verdict"),  # verdict counts and filters in the review UI (migration 0008)
+    Index(None, "verdict_since"),  # what changed lately
 )
 
 runs = Table(
@@ -207,4 +210,16 @@ public_copies = Table(
     Column("looked_up_at", UTCDateTime, nullable=False),
     Column("detail", Text, nullable=False, default=""),
     UniqueConstraint("url", "archive", "kind"),
+)
+
+# A reviewer's word on a link URL (migration 0008): "ignore" or "fine". Reports show it beside the verdict, and a
+# link carrying one no longer fails a report; the verdict itself stays what the checks found.
+link_overrides = Table(
+    "link_overrides",
+    metadata,
+    Column("url", Text, primary_key=True),
+    Column("kind", String(16), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("reviewer", Text, nullable=False, default=""),
+    Column("created_at", UTCDateTime, nullable=False),
 )

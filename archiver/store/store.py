@@ -11,10 +11,12 @@ from sqlalchemy import Engine
 from archiver.errors import DatabaseLost
 
 from archiver.store.articles import ArticleQueries
+from archiver.store.browse import BrowseQueries
 from archiver.store.captures import CaptureQueries
 from archiver.store.engine import Database, connect
 from archiver.store.migrate import current_revision, upgrade_to_head
 from archiver.store.observations import HealthQueries
+from archiver.store.overrides import OverrideQueries
 from archiver.store.public_copies import PublicCopyQueries
 from archiver.store.reports import ReportQueries
 from archiver.store.runs import RunQueries
@@ -23,7 +25,8 @@ T = TypeVar("T")
 CLOSED_WARCS = "*.warc.gz"  # archiver.warc.files names them so; the store does not import the warc room
 
 
-class Store(ArticleQueries, CaptureQueries, RunQueries, HealthQueries, ReportQueries, PublicCopyQueries):
+class Store(ArticleQueries, CaptureQueries, RunQueries, HealthQueries, ReportQueries, PublicCopyQueries,
+            BrowseQueries, OverrideQueries):
     """Articles, links, captures, runs, link health and public-archive look-ups in SQLite (default) or PostgreSQL.
 
     Every method is one short transaction, unless called inside together(); datetimes go in and come out

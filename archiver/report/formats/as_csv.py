@@ -11,7 +11,7 @@ from archiver.report.model import ArticleReport, LinkReport, ReportData
 COLUMNS = (
     "article_url", "article_title", "article_verdict", "url", "anchor_text", "verdict", "verdict_since",
     "observation", "http_status", "final_url", "content_change", "similarity", "first_seen", "last_checked",
-    "still_linked", "archived_copy", "warc_file", "warc_offset", "record_id", "public_copies",
+    "still_linked", "archived_copy", "warc_file", "warc_offset", "record_id", "public_copies", "override",
 )
 # A cell starting with one of these is run as a formula by spreadsheet programs: archived titles are hostile.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -36,6 +36,7 @@ def _row(article: ArticleReport, link: LinkReport) -> tuple:
         latest.warc_file if latest else None, latest.warc_offset if latest else None,
         latest.record_id if latest else None,
         " ".join(copy.memento_url for copy in link.public_copies),  # URLs hold no spaces
+        link.override,
     )
 
 

@@ -91,4 +91,5 @@ def _link(link: LinkReport) -> dict[str, Any]:
         "archived_copy": _copy(link.archived_copy), "diff": link.diff,
         "captures": [_capture(capture) for capture in link.captures],
         "public_copies": [_public_copy(copy) for copy in link.public_copies],
+        "override": link.override,
     }

@@ -19,7 +19,7 @@ def render_junit(data: ReportData) -> bytes:
 
 
 def _suite(index: int, article: ArticleReport, data: ReportData) -> ET.Element:
-    failures = sum(1 for link in article.links if link.verdict in data.fail_on)
+    failures = sum(1 for link in article.links if link.fails(data.fail_on))
     suite = ET.Element("testsuite", name=xml_text(article.label), tests=str(len(article.links)),
                        failures=str(failures), errors="0", skipped="0", time="0", id=str(index),
                        timestamp=iso(data.generated_at) or "", hostname="archiver")
@@ -36,7 +36,7 @@ def _case(article: ArticleReport, link: LinkReport, fail_on: tuple[str, ...]) ->
     summary = f"{link.verdict}: {link.observation or 'never checked'}"
     if link.http_status:
         summary += f" (HTTP {link.http_status})"
-    if link.verdict in fail_on:
+    if link.fails(fail_on):
         failure = ET.SubElement(case, "failure", type=link.verdict, message=xml_text(summary))
         failure.text = xml_text(_evidence(link))
     output = ET.SubElement(case, "system-out")

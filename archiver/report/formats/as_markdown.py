@@ -77,6 +77,6 @@ def _row(link: LinkReport) -> str:
     copies = [link_to(f"archived {day(link.archived_copy.captured_at)}", link.archived_copy.replay_url)] if link.archived_copy else []
     copies += [link_to(f"{copy.archive} {day(copy.captured_at)}".rstrip(), copy.memento_url) for copy in link.public_copies]
     copy = " · ".join(copies)
-    cells = (link.verdict, reference, text(link.observation), str(link.http_status or ""),
+    cells = (link.verdict_label, reference, text(link.observation), str(link.http_status or ""),
              text(change_text(link.content_change, link.similarity)), copy)
     return "| " + " | ".join(cells) + " |"

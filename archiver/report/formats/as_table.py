@@ -54,7 +54,7 @@ def _article_table(article: ArticleReport) -> Table:
     for link in article.links:
         reference = Text(one_line(link.anchor_text) + "\n" if link.anchor_text else "")
         reference.append(link.url, style="underline")
-        table.add_row(Text(link.verdict, style=VERDICT_STYLES.get(link.verdict, "")), Text(link.observation or ""),
+        table.add_row(Text(link.verdict_label, style=VERDICT_STYLES.get(link.verdict, "")), Text(link.observation or ""),
                       str(link.http_status or ""), Text(change_text(link.content_change, link.similarity)), reference)
     return table
 
@@ -66,7 +66,7 @@ def _plain(data: ReportData) -> str:
         lines.append(f"{article.url}\t{one_line(article.title)}\t{article.verdict}" + (f"\t{own}" if own else ""))
         lines.append("\t" + "\t".join(PLAIN_HEADER))
         for link in article.links:
-            cells = (link.verdict, link.observation or "", str(link.http_status or ""),
+            cells = (link.verdict_label, link.observation or "", str(link.http_status or ""),
                      change_text(link.content_change, link.similarity), link.url, one_line(link.anchor_text))
             lines.append("\t" + "\t".join(cells))
     lines.append(summary_line(data))
