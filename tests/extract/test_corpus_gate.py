@@ -21,7 +21,8 @@ def scores() -> Scores:
     for page in load_pages():
         extracted = extract(page.html, page.url)
         title = getattr(extracted, "clean_title", None) or extracted.title
-        scores.add(page, {link.url for link in extracted.links}, title, extracted.published)
+        scores.add(page, {link.url for link in extracted.links}, title, extracted.published,
+                   getattr(extracted, "published_raw", None))
     return scores
 
 

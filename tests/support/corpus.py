@@ -5,8 +5,9 @@ Scoring, per page then pooled over the corpus:
   links  the http(s) URLs extracted as references against the labelled body links, both normalised
          (fragment dropped), each URL once per page, the page's own URL left out;
   title  the clean title equals one of the labelled titles (case, white space, quote and dash styles aside);
-  date   the publication day equals the labelled one, "no date" being an answer like any other. A time
-         with an offset is compared on the page's own calendar day and on its UTC day: either counts.
+  date   the publication day equals the labelled one, "no date" being an answer like any other. The day
+         of the normalised (UTC) date and the day the page wrote (its raw ISO string, in its own zone)
+         both count.
 """
 
 from __future__ import annotations
@@ -86,7 +87,8 @@ class Scores:
     pages: int = 0
     mistakes: list[str] = field(default_factory=list)
 
-    def add(self, page: Page, links: set[str], title: str | None, published: str | None) -> None:
+    def add(self, page: Page, links: set[str], title: str | None, published: str | None,
+            published_raw: str | None = None) -> None:
         found = {_url(url) for url in links if url.startswith(("http://", "https://"))} - {_url(page.url)}
         self.pages += 1
         self.true_links += len(found & page.links)
@@ -100,7 +102,7 @@ class Scores:
             self.titles_right += 1
         else:
             self.mistakes.append(f"{page.name}: title {title!r}, labelled {page.titles[0]!r}")
-        days = published_days(published)
+        days = published_days(published) | published_days(published_raw)  # UTC's day or the page's own
         if (not page.published and published is None) or (days & set(page.published)):
             self.dates_right += 1
         else:

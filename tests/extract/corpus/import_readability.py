@@ -25,7 +25,8 @@ from hand_checks import DROPPED_LINKS, PUBLISHED, TITLES, dropped
 
 HERE = Path(__file__).parent
 FAKEHOST = "http://fakehost/test/page.html"  # the URL readability's tests extract every page at
-_STRIPPED = re.compile(rb"(<(script|style|svg)\b[^>]*>)(.*?)(</\2\s*>)", re.IGNORECASE | re.DOTALL)
+# An element's body up to its own end tag, never across another opening of the same element.
+_STRIPPED = re.compile(rb"(<(script|style|svg)\b[^>]*>)((?:(?!<\2\b).)*?)(</\2\s*>)", re.IGNORECASE | re.DOTALL)
 
 
 def _slim(source: bytes) -> bytes:
