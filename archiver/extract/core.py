@@ -61,7 +61,7 @@ def extract(html: bytes | str, url: str, *, content_type_charset: str | None = N
     published, raw = meta.dates.published, meta.dates.published_raw
     if published is None and search_text_for_date and not too_big:
         published, raw = date_in_text(dom, url, latest)
-    links = body_links(dom, body, base, {page_url, canonical})
+    links = body_links(dom, body, base, canonical, {page_url, canonical})
     return Extracted(canonical, meta.title, meta.byline, published, meta.language, _main_text(body), links,
                      clean_title=meta.clean_title, published_raw=raw, modified=meta.dates.modified)
 

@@ -2,7 +2,9 @@
 
 Pooled body-link precision and recall, title accuracy and date accuracy (to the day, "no date" being an
 answer) must not drop below their floors, as trafilatura's own evaluation gate works. The floors are the
-figures the code reached when they were pinned, less a little; raise them when the code gets better.
+issue's targets (#15), or the figure reached when pinned, less a little, where that is higher (recall);
+raise them when the code gets better. Pinned at 0.961 / 0.988 / 0.974 / 0.961 (before the rules of
+#15: 0.870 / 0.832 / 0.724 / 0.842).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import pytest
 from archiver.extract import extract
 from support.corpus import Scores, load_pages
 
-FLOORS = {"precision": 0.86, "recall": 0.82, "title": 0.72, "date": 0.84}
+FLOORS = {"precision": 0.95, "recall": 0.98, "title": 0.97, "date": 0.95}
 
 
 @pytest.fixture(scope="module")

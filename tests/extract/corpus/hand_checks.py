@@ -5,7 +5,7 @@ of the article (related and "read more" blocks, author bios and their social lin
 and subscription footers, tag pages, comment replies, affiliate redirectors) are dropped here, with the
 reason; each publication date was read off the page's markup and visible text. Rules applied to every
 page: a link with neither text nor image alt text is no reference (dropped), and links to the page
-itself are not counted.
+itself are not counted; an image's alt text that is its file name ("12-IMG_3886.jpg") is no text.
 """
 
 from __future__ import annotations
@@ -26,10 +26,12 @@ DROPPED_LINKS: dict[str, list[tuple[str, str]]] = {
         "fakehost/index.html", "fakehost/itiran/", "fakehost/366/", "fakehost/sakura/", "fakehost/nazonazo/",
         "fakehost/omajinai/", "fakehost/douwa/", "hukumusume.com/366/", "text:世界と日本の童話と昔話",
         "hukumusume.com/sakura/", "hukumusume.com/my_baby/")],
+    "lazy-image-1": [("medium.com/@vincentvallet", "byline avatar")],
+    "medium-3": [("medium.com/@johncwelch", "byline avatar")],
     "keep-images": [("twitter.com/backchnnl", "follow footer"), ("facebook.com/pages/Backchannel", "follow footer")],
     "keep-tabular-data": [("text:all posts", "navigation")],
     "lemonde-1": [("les-critiques-de-la-cnil", "Lire aussi block"), ("que-sont-les-imsi-catchers", "Lire aussi block")],
-    "nytimes-3": [("newsletters/newyorktoday", "newsletter"), ("column/character-study", "author bio"),
+    "nytimes-3": [("nytimes.com/by/corey-kilgannon", "byline avatar"), ("newsletters/newyorktoday", "newsletter"), ("column/character-study", "author bio"),
                   ("twitter.com/coreykilgannon", "author bio"), ("facebook.com/corey.kilgannon", "author bio"),
                   ("nytreprints.com", "reprints footer"), ("todayspaper", "footer"), ("subscriptions/", "footer")],
     "nytimes-4": [("twitter.com/NelsonSchwartz", "author bio"), ("nytreprints.com", "reprints footer"),
@@ -46,6 +48,17 @@ DROPPED_LINKS: dict[str, list[tuple[str, str]]] = {
     "yahoo-1": [("yahoo.com/tech/", "More games news block"), ("twitter.com/ben_silverman", "author bio")],
     "yahoo-3": [("pizza-patriots", "related block"), ("superbug-scope-maker", "related block"),
                 ("antarctica-penguin-post-office", "related block")],
+}
+
+# page -> links expected.html lost that are references: the source links of an embedded tweet (a citation)
+# and image credits (as lifehacker-working's and lazy-image-2's are labelled). (URL, anchor text, reason)
+ADDED_LINKS: dict[str, list[tuple[str, str, str]]] = {
+    "aktualne": [("https://t.co/BUPgYtgHaY", "pic.twitter.com/BUPgYtgHaY", "embedded tweet"),
+                 ("https://twitter.com/WestHam/status/1454931184966770696?ref_src=twsrc%5Etfw", "October 31, 2021",
+                  "embedded tweet")],
+    "quanta-1": [("https://www.5wgraphics.com/", "5W Infographics", "image credit"),
+                 ("https://www.flickr.com/photos/maaorg/5506846117", "Mathematical Association of America",
+                  "image credit")],
 }
 
 # page -> the publication day(s) a reader of the page would give, read off it by hand; None: the page has

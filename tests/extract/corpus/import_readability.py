@@ -21,9 +21,10 @@ from urllib.parse import urljoin
 
 import lxml.html
 
-from hand_checks import DROPPED_LINKS, PUBLISHED, TITLES, dropped
+from hand_checks import ADDED_LINKS, DROPPED_LINKS, PUBLISHED, TITLES, dropped
 
 HERE = Path(__file__).parent
+_FILE_NAME = re.compile(r"^[\w.()\- ]+\.(?:jpe?g|png|gif|webp|svg|bmp|tiff?)$", re.IGNORECASE)
 FAKEHOST = "http://fakehost/test/page.html"  # the URL readability's tests extract every page at
 # An element's body up to its own end tag, never across another opening of the same element.
 _STRIPPED = re.compile(rb"(<(script|style|svg)\b[^>]*>)((?:(?!<\2\b).)*?)(</\2\s*>)", re.IGNORECASE | re.DOTALL)
@@ -86,17 +87,23 @@ def import_page(checkout: Path, name: str) -> None:
     for anchor in expected.iter("a"):
         href = (anchor.get("href") or "").strip()
         resolved = back.get(href, href).split("#", 1)[0]
+        if resolved.startswith("http://fakehost/test/") and not url.startswith("http://fakehost/"):
+            resolved = urljoin(real_base, resolved[len("http://fakehost/test/"):])  # an href readability escaped
         if not resolved.startswith(("http://", "https://")) or resolved == url.split("#", 1)[0]:
             continue
         text = " ".join(anchor.text_content().split())
         text = text or next((" ".join(img.get("alt").split()) for img in anchor.iter("img") if img.get("alt")), "")
+        if _FILE_NAME.match(text):  # an alt text that is the image's file name is no text either
+            text = ""
         if text and not dropped(name, resolved, text):  # no text and no alt: no reference
             links.append({"url": resolved, "text": text})
+    links += [{"url": added, "text": text} for added, text, _why in ADDED_LINKS.get(name, ())]
     metadata = json.loads((folder / "expected-metadata.json").read_text("utf-8"))
     labels = {
         "source": f"mozilla/readability test/test-pages/{name}", "licence": "Apache-2.0", "url": url,
         "titles": TITLES.get(name) or [metadata.get("title")], "published": PUBLISHED[name],
         "dropped_by_hand": [f"{needle}: {why}" for needle, why in DROPPED_LINKS.get(name, ())],
+        "added_by_hand": [f"{added}: {why}" for added, _text, why in ADDED_LINKS.get(name, ())],
         "date_candidates": _date_candidates(dom, url), "links": links,
     }
     (HERE / "pages").mkdir(exist_ok=True)
