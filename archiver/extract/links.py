@@ -26,6 +26,7 @@ from archiver.urls import is_supported
 # inside the reader's browser. javascript: (and vbscript:) links are kept, as unsupported: readers without scripts,
 # and every archive, find nothing behind them, which is worth a line in the report.
 _DROPPED_SCHEMES = ("data:", "about:", "blob:")
+_HREF_NOISE = str.maketrans("", "", "\t\n\r")  # browsers drop these from an href
 
 _BLOCK_TAGS = frozenset(
     "p li dd dt td th h1 h2 h3 h4 h5 h6 blockquote pre figcaption caption div section article main body".split()
@@ -199,7 +200,7 @@ def body_links(dom, body, base: str, page_url: str, self_urls: set[str]) -> tupl
     page_host = host_of(page_url)
     seen = {without_tracking(url) for url in self_urls}  # a link to the page itself is not a reference
     for anchor in dom.iter("a"):
-        href = "".join(char for char in anchor.get("href") or "" if char not in "\t\n\r").strip()
+        href = (anchor.get("href") or "").translate(_HREF_NOISE).strip()
         if not href or href.lower().startswith(_DROPPED_SCHEMES):
             continue
         if _SKIPPED_RELS & set((anchor.get("rel") or "").lower().split()) or _is_boilerplate(anchor):
