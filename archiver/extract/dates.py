@@ -40,7 +40,8 @@ _SLASHED = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?:[ T,]+(\d{1,2}):(\d
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})(\d{2}))?$")
 _MONTHS = {name: number for number, name in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
-_WORDY = re.compile(r"^(?:[A-Za-z]{3},? )?([A-Za-z]{3})[a-z]* (\d{1,2}) (\d{1,2}):(\d{2})(?::(\d{2}))? [A-Z]{2,5} (\d{4})$")
+_WORDY = re.compile(
+    r"^(?:[A-Za-z]{3},? )?([A-Za-z]{3})[a-z]* (\d{1,2}) (\d{1,2}):(\d{2})(?::(\d{2}))? [A-Z]{2,5} (\d{4})$")
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,8 @@ def _iso(text: str) -> datetime | None:
 def normalized(text: str | None, latest: datetime) -> str | None:
     """`text` as ISO 8601 UTC (or a day), or None when it is no date, before 1990 or after `latest`."""
     moment, has_time = parse_date(text) or (None, False)
-    if moment is None or moment < EARLIEST or moment > latest + timedelta(days=1):  # a day's grace for zones ahead of UTC
+    # a day's grace after `latest`: a page in a zone ahead of UTC may be dated tomorrow
+    if moment is None or moment < EARLIEST or moment > latest + timedelta(days=1):
         return None
     if not has_time:
         return moment.date().isoformat()

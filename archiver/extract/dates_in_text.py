@@ -18,7 +18,8 @@ from archiver.extract.normalize import squash
 SCAN_CHARS = 6_000
 _SKIPPED = frozenset({"script", "style", "noscript", "template", "svg", "nav", "footer", "aside", "select"})
 _MONTH_NAMES = {
-    1: "january jan janvier janv enero ene januar jän janeiro", 2: "february feb février févr febrero februar fevereiro fev",
+    1: "january jan janvier janv enero ene januar jän janeiro",
+    2: "february feb février févr febrero februar fevereiro fev",
     3: "march mar mars marzo märz março", 4: "april apr avril abril", 5: "may mai mayo maio",
     6: "june jun juin junio juni junho", 7: "july jul juillet juil julio juli julho",
     8: "august aug août agosto ago", 9: "september sept sep septembre septiembre setembro set",

@@ -25,8 +25,8 @@ _AFFILIATE_HOSTS = frozenset({
 _AD_HOSTS = ("teads.tv", "doubleclick.net", "googleadservices.com", "googlesyndication.com", "outbrain.com",
              "taboola.com")
 # The site's own listing pages: who wrote it (/author/x, /by/x, /@x), what it is filed under, where to subscribe.
-_SITE_LISTING = re.compile(r"/(?:(?:tags?|authors?|auteurs?|autor(?:es)?|contributors?|by|people|newsletters?|subscribe)"
-                           r"(?:/|$)|@[\w.-]+/?$)", re.IGNORECASE)
+_SITE_LISTING = re.compile(r"/(?:(?:tags?|authors?|auteurs?|autor(?:es)?|contributors?|by|people|newsletters?|"
+                           r"subscribe)(?:/|$)|@[\w.-]+/?$)", re.IGNORECASE)
 _SOCIAL_PROFILE = re.compile(r"^https?://(?:www\.|m\.)?(?:twitter\.com|x\.com|facebook\.com|instagram\.com|"
                              r"linkedin\.com/in)/(?!.*/status/)[^?#]+$", re.IGNORECASE)
 # A bio's or a signature's line: "Follow Lucas Nolan on Twitter @LucasNolan_", "Email Ben at ...", "FB 粉絲團".

@@ -13,11 +13,18 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
-import lxml.html
 from lxml import etree
 
-from archiver.extract.link_rules import (anchor_text, follows_related_lead, host_of, is_bio_link, is_pointer_line,
-                                         is_pointer_text, never_a_reference, without_tracking)
+from archiver.extract.link_rules import (
+    anchor_text,
+    follows_related_lead,
+    host_of,
+    is_bio_link,
+    is_pointer_line,
+    is_pointer_text,
+    never_a_reference,
+    without_tracking,
+)
 from archiver.extract.normalize import normalized_or, squash
 from archiver.models import Link
 from archiver.urls import is_supported

@@ -6,7 +6,6 @@ the fallback.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 

@@ -43,7 +43,8 @@ def load_pages() -> list[Page]:
         published = labels["published"]
         days = (published,) if isinstance(published, str) else tuple(published or ())
         pages.append(Page(
-            name=path.stem, url=labels["url"], html=gzip.decompress((CORPUS / "pages" / f"{path.stem}.html.gz").read_bytes()),
+            name=path.stem, url=labels["url"],
+            html=gzip.decompress((CORPUS / "pages" / f"{path.stem}.html.gz").read_bytes()),
             titles=tuple(labels["titles"]), published=days,
             links=frozenset(_url(link["url"]) for link in labels["links"]) - {_url(labels["url"])},
         ))

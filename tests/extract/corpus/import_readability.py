@@ -20,7 +20,6 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import lxml.html
-
 from hand_checks import ADDED_LINKS, DROPPED_LINKS, PUBLISHED, TITLES, dropped
 
 HERE = Path(__file__).parent
