@@ -64,6 +64,16 @@ def host_of(url: str) -> str:
         return ""
 
 
+def server_of(url: str) -> str:
+    """host:port as written: two servers on one host (127.0.0.1:8001, :8002) are two sites; http and https
+    of one host are one."""
+    try:
+        parts = urlsplit(url)
+        return f"{(parts.hostname or '').lower()}:{parts.port or ''}"
+    except ValueError:  # "http://[bad", or a port out of range
+        return ""
+
+
 def without_tracking(url: str) -> str:
     """`url` less its tracking parameters (utm_*, source, ref ...), to know a link to the page itself."""
     try:
@@ -86,9 +96,13 @@ def never_a_reference(url: str, page_url: str) -> bool:
     if "module=Related" in parts.query:  # the site's own marker of a related-links module
         return True
     page_host = host_of(page_url)
-    if not host or not page_host or _domain(host) != _domain(page_host):
+    if not page_host or _domain(host) != _domain(page_host) or _port(url) != _port(page_url):
         return False
     return parts.path in ("", "/") and not parts.query or bool(_SITE_LISTING.search(parts.path))
+
+
+def _port(url: str) -> str:
+    return server_of(url).rsplit(":", 1)[-1]
 
 
 def _domain(host: str) -> str:

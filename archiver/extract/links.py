@@ -20,11 +20,11 @@ from lxml import etree
 from archiver.extract.link_rules import (
     anchor_text,
     follows_related_lead,
-    host_of,
     is_bio_link,
     is_pointer_line,
     is_pointer_text,
     never_a_reference,
+    server_of,
     without_tracking,
 )
 from archiver.extract.normalize import normalized_or, squash
@@ -206,7 +206,7 @@ def body_links(dom, body, base: str, page_url: str, self_urls: set[str]) -> tupl
     where = _LinkFilter(main)
     container = article_container(dom, main) if body is not None else None
     links: list[Link] = []
-    page_host = host_of(page_url)
+    page_server = server_of(page_url)
     seen = {without_tracking(url) for url in self_urls}  # a link to the page itself is not a reference
     for anchor in dom.iter("a"):
         href = (anchor.get("href") or "").translate(_HREF_NOISE).strip()
@@ -223,7 +223,7 @@ def body_links(dom, body, base: str, page_url: str, self_urls: set[str]) -> tupl
         # A malformed href is kept as written (less its fragment): the checker reports it as invalid_url.
         url = normalized_or(href, "", base) or _joined(base, href.split("#", 1)[0])
         block, held = where.block_held(anchor)
-        other_site = host_of(url) != page_host
+        other_site = server_of(url) != page_server
         if not (held or embedded or where.lost_in_article(anchor, block, container, other_site)
                 or (container is not None and main.kept_link(text, url))):
             continue

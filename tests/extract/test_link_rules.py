@@ -51,3 +51,10 @@ def test_a_list_of_this_sites_headlines_after_a_more_line_is_a_related_block():
             "<li><a href='https://news.example/2024/04/03/b'>Review: another game</a></li></ul>"
             "<p>Sources:</p><ul><li><a href='https://stats.example/table'>The statistics office's table</a></li></ul>")
     assert body_links(body) == [("https://stats.example/table", "The statistics office's table")]
+
+
+def test_another_port_on_the_same_host_is_another_site():
+    html = (f"<html><body><article><p>{PARA}<a href='http://127.0.0.1:8002/'>the other server</a> and "
+            f"<a href='http://127.0.0.1:8001/'>this site's home</a>.</p><p>{PARA * 3}</p></article></body></html>")
+    links = extract(html, "http://127.0.0.1:8001/story").links
+    assert [link.url for link in links] == ["http://127.0.0.1:8002/"]
