@@ -85,10 +85,13 @@ class Extracted:
     canonical_url: str
     title: str | None
     byline: str | None
-    published: str | None  # ISO 8601 date as found, or None
+    published: str | None  # ISO 8601 UTC ("2019-04-28T10:01:07Z"), or the day alone when the page gives no time
     language: str | None
     text: str  # main text, paragraphs separated by blank lines
     links: tuple[Link, ...] = ()
+    clean_title: str | None = None  # the title without the site's name or a section prefix
+    published_raw: str | None = None  # the publication date as the page wrote it
+    modified: str | None = None  # the page's last-modified date, normalised as `published`
 
 
 @dataclass(frozen=True)

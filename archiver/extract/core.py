@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from copy import deepcopy
-from datetime import date
+from datetime import datetime, timezone
 
 import lxml.html
 import trafilatura
@@ -13,6 +13,7 @@ from lxml import etree
 from trafilatura.xml import xmltotxt
 
 from archiver.extract.charset import decode_html
+from archiver.extract.dates_in_text import date_in_text
 from archiver.extract.links import body_links
 from archiver.extract.meta import canonical_url, document_base, page_metadata
 from archiver.extract.normalize import normalized_or, squash
@@ -32,13 +33,15 @@ _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 
 
 def extract(html: bytes | str, url: str, *, content_type_charset: str | None = None,
-            search_text_for_date: bool = True) -> Extracted:
+            search_text_for_date: bool = True, captured_at: datetime | None = None) -> Extracted:
     """Extract the canonical content of `html`, fetched (finally) from `url`. Never raises on bad input.
 
     `search_text_for_date`: also look for the publication date in the page's free text when its
-    markup names none. That scan is two thirds of the extraction time of a plain page, and only
-    an article's date is used (public-archive look-ups), so reference checks turn it off.
+    markup names none (a bounded scan, see dates_in_text.py); only an article's date is used
+    (public-archive look-ups), so reference checks turn it off. `captured_at` (default now): no
+    date after it is plausible.
     """
+    latest = (captured_at or datetime.now(timezone.utc)).astimezone(timezone.utc)
     if isinstance(html, (bytes, bytearray)):
         text = decode_html(html[:MAX_HTML_BYTES], content_type_charset)
     else:
@@ -51,12 +54,16 @@ def extract(html: bytes | str, url: str, *, content_type_charset: str | None = N
     too_big = sum(1 for _ in dom.iter()) > MAX_ELEMENTS
     if too_big:
         log.warning("%s: more than %d elements; extracting metadata only", url, MAX_ELEMENTS)
-    document = None if too_big else _run_trafilatura(dom, url, search_text_for_date)
+    document = None if too_big else _run_trafilatura(dom, url)
     body = getattr(document, "body", None)
     canonical = canonical_url(dom, base) or page_url
-    title, byline, published, language = page_metadata(dom, document)
-    links = body_links(dom, body, base, {page_url, canonical})
-    return Extracted(canonical, title, byline, published, language, _main_text(body), links)
+    meta = page_metadata(dom, document, url, latest)
+    published, raw = meta.dates.published, meta.dates.published_raw
+    if published is None and search_text_for_date and not too_big:
+        published, raw = date_in_text(dom, url, latest)
+    links = body_links(dom, body, base, canonical, {page_url, canonical})
+    return Extracted(canonical, meta.title, meta.byline, published, meta.language, _main_text(body), links,
+                     clean_title=meta.clean_title, published_raw=raw, modified=meta.dates.modified)
 
 
 def _looks_binary(text: str) -> bool:
@@ -76,14 +83,14 @@ def parse_html(text: str) -> lxml.html.HtmlElement | None:
         return None
 
 
-def _run_trafilatura(dom: lxml.html.HtmlElement, url: str, search_text_for_date: bool):
-    date_search = {"original_date": True, "extensive_search": search_text_for_date,
-                   "max_date": date.today().isoformat()}  # trafilatura's own defaults, but for the scan
+def _run_trafilatura(dom: lxml.html.HtmlElement, url: str):
+    # Its metadata off: meta.py and dates.py read the markup (a fifth of trafilatura's time went to its own
+    # metadata and date search), and the free-text date scan is ours, bounded (dates_in_text.py).
     try:
         # A copy: trafilatura prunes the tree it is given, and we still need ours whole.
         return trafilatura.bare_extraction(
             deepcopy(dom), url=url, include_links=True, include_comments=False,
-            include_tables=True, with_metadata=True, deduplicate=False, date_extraction_params=date_search,
+            include_tables=True, with_metadata=False, deduplicate=False,
         )
     except Exception:  # hostile markup must not take a whole cycle down; the page just has no text
         log.warning("trafilatura failed on %s", url, exc_info=True)

@@ -2,8 +2,10 @@
 
 trafilatura decides what the article is (its main-text quality is the bar we must meet); the original
 DOM supplies the links. A link counts as a reference when the block of text around it (its <p>, <li>,
-<td> ...) is one trafilatura kept, or trafilatura kept that very link, and it sits in no navigation,
-share, related-articles, comments or ad container. Reading hrefs from the DOM rather than from
+<td> ...) is one trafilatura kept, or it sits in the article's container where trafilatura lost it
+(captions, lists of sources, image links with alt text), or in an embedded post, and it sits in no
+navigation, share, related-articles, comments or ad container and breaks none of link_rules.py's rules
+(tuned on the labelled corpus, tests/extract/corpus/). Reading hrefs from the DOM rather than from
 trafilatura's output keeps them as written (so <base href> and fragment links resolve correctly), keeps
 anchor text and document order, and catches links trafilatura kept the text of but dropped the <ref> for.
 """
@@ -13,9 +15,18 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin
 
-import lxml.html
 from lxml import etree
 
+from archiver.extract.link_rules import (
+    anchor_text,
+    follows_related_lead,
+    is_bio_link,
+    is_pointer_line,
+    is_pointer_text,
+    never_a_reference,
+    server_of,
+    without_tracking,
+)
 from archiver.extract.normalize import normalized_or, squash
 from archiver.models import Link
 from archiver.urls import is_supported
@@ -24,6 +35,7 @@ from archiver.urls import is_supported
 # inside the reader's browser. javascript: (and vbscript:) links are kept, as unsupported: readers without scripts,
 # and every archive, find nothing behind them, which is worth a line in the report.
 _DROPPED_SCHEMES = ("data:", "about:", "blob:")
+_HREF_NOISE = str.maketrans("", "", "\t\n\r")  # browsers drop these from an href
 
 _BLOCK_TAGS = frozenset(
     "p li dd dt td th h1 h2 h3 h4 h5 h6 blockquote pre figcaption caption div section article main body".split()
@@ -31,14 +43,19 @@ _BLOCK_TAGS = frozenset(
 _BOILERPLATE_TAGS = frozenset({"nav", "header", "footer", "aside", "form", "button", "noscript", "template"})
 _BOILERPLATE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search", "dialog"})
 _BOILERPLATE_TOKEN = re.compile(
-    r"(?:^|[-_])(?:nav|navbar|menu|breadcrumbs?|share|sharing|sharedaddy|social|related|recommended|"
-    r"more-stories|read-?more|most-read|trending|popular|comments?|cookies?|consent|banner|ads?|advert|"
-    r"advertisement|sponsored|promo|newsletter|subscribe|signup|footer|sidebar|widget|tags?|byline|"
-    r"author-bio|pagination|pager)(?:$|[-_])"
+    r"(?:^|[-_])(?:nav|navbar|navigation|menu|breadcrumbs?|share|sharing|sharedaddy|social|related|relatedposts|"
+    r"recommended|"
+    r"more-stories|read-?more|read-?next|up-?next|more-?from|most-read|trending|popular|comments?|cookies?|"
+    r"consent|banner|ads?|advert|advertisement|sponsored|promo|newsletters?|subscribe|signup|footer|sidebar|"
+    r"widget|tags?|topics?|byline|author-bio|author|authors|bio|reviewed-?by|contributors?|follow|outbrain|"
+    r"taboola|recirc|license|pagination|pager)(?:$|[-_])"
 )
 # Class names that describe state ("has-sidebar", "comments-open"), not what an element is.
 _STATE_TOKEN = re.compile(r"^(?:has|no|is|with|show|hide)[-_]|[-_](?:open|closed|enabled|disabled|count)$")
-_SKIPPED_RELS = frozenset({"author", "tag", "category"})
+MIN_ARTICLE_CHARS = 400  # kept paragraph text below which no article container is trusted
+_SKIPPED_RELS = frozenset({"author", "tag", "category", "license"})
+# Embedded posts quote their source: their links are citations even where trafilatura dropped the embed.
+_EMBED_CLASSES = re.compile(r"twitter-tweet|instagram-media|tiktok-embed|bluesky-embed|mastodon-embed|fb-post")
 
 
 class _MainContent:
@@ -88,29 +105,54 @@ def _is_boilerplate(element: etree._Element) -> bool:
     return any(_BOILERPLATE_TOKEN.search(name) and not _STATE_TOKEN.search(name) for name in names)
 
 
-def _anchor_text(anchor: lxml.html.HtmlElement) -> str:
-    text = squash(anchor.text_content())
-    if text:
-        return text
-    image_alt = next((img.get("alt") for img in anchor.iter("img") if (img.get("alt") or "").strip()), "")
-    return squash(image_alt or anchor.get("aria-label") or anchor.get("title") or "")
-
-
 class _LinkFilter:
     """Decides, with memos, whether an <a> sits in main content and outside every boilerplate container."""
 
     def __init__(self, main: _MainContent):
         self.main = main
-        self.block_held: dict[etree._Element, bool] = {}
+        self.held: dict[etree._Element, bool] = {}
+        self.density: dict[etree._Element, float] = {}  # share of a block's text that is link text
         self.excluded: dict[etree._Element, bool] = {}
 
-    def in_main_block(self, anchor: etree._Element) -> bool:
+    def block_held(self, anchor: etree._Element) -> tuple[etree._Element | None, bool]:
+        """The block the link sits in, and whether trafilatura kept that block's text."""
         block = next((el for el in anchor.iterancestors() if el.tag in _BLOCK_TAGS), None)
         if block is None:
+            return None, False
+        if block not in self.held:
+            self.held[block] = self.main.holds(squash(block.text_content()))
+        return block, self.held[block]
+
+    def lost_in_article(self, anchor, block, container, other_site: bool) -> bool:
+        """A link of the article that trafilatura's text lost: in the article container, in a paragraph or
+        a caption, an image with alt text, a block that is more than its links, or a link to another site
+        (a list of this site's headlines is a related block; a list of sources is not)."""
+        if container is None or not any(element is container for element in anchor.iterancestors()):
             return False
-        if block not in self.block_held:
-            self.block_held[block] = self.main.holds(squash(block.text_content()))
-        return self.block_held[block]
+        if block is None or block.tag in ("p", "figcaption", "caption") or anchor.find(".//img") is not None:
+            return True  # a paragraph of the article, however short ("Artist: <a>3ihard</a>" under a picture)
+        return self._density(block) < 0.7 or other_site
+
+    def not_a_citation(self, block, text: str, url: str, other_site: bool) -> bool:
+        """Pointer lines ("Related: <a>...</a>", "Lire aussi : ..."), "Read more" links, lists after a
+        "More ...:" line, bio lines' social profiles, and blocks (other than paragraphs) that are nothing but
+        a link to this site: another article's headline, or navigation."""
+        block_text = squash(block.text_content())
+        if is_pointer_line(block_text, text) or is_pointer_text(text) or is_bio_link(url, block_text):
+            return True
+        if follows_related_lead(block):
+            return True
+        if other_site or block.tag == "p":
+            return False
+        heading = block.tag in ("h2", "h3", "h4", "h5", "h6")  # "Ikea challenge <a>Good for some...</a>"
+        return self._density(block) >= (0.6 if heading else 0.9)
+
+    def _density(self, block) -> float:
+        if block not in self.density:
+            text = len(squash(block.text_content()))
+            linked = sum(len(squash(a.text_content())) for a in block.iter("a"))
+            self.density[block] = linked / text if text else 1.0
+        return self.density[block]
 
     def in_boilerplate(self, element: etree._Element | None) -> bool:
         """True when `element` or an ancestor below <body> is navigation, sharing, ads, comments ..."""
@@ -132,31 +174,64 @@ class _LinkFilter:
         return len(squash(element.text_content())) >= 0.5 * len(self.main.joined) > 0
 
 
-def body_links(dom, body, base: str, self_urls: set[str]) -> tuple[Link, ...]:
+def article_container(dom, main: _MainContent) -> etree._Element | None:
+    """The deepest element holding 80% of the paragraphs' text trafilatura kept: the article itself.
+
+    Links in it that trafilatura's text lost (image captions, lists, tables, embedded posts) are
+    references too, unless they sit in a boilerplate container.
+    """
+    weights: dict[etree._Element, int] = {}
+    total = 0
+    for paragraph in dom.iter("p", "li", "dd", "blockquote"):
+        text = squash(paragraph.text_content())
+        if len(text) < 40 or not main.holds(text):
+            continue
+        total += len(text)
+        for ancestor in paragraph.iterancestors():
+            weights[ancestor] = weights.get(ancestor, 0) + len(text)
+    holding = [element for element, weight in weights.items() if weight >= 0.8 * total > 0]
+    container = max(holding, key=lambda element: sum(1 for _ in element.iterancestors()), default=None)
+    if container is None or total < MIN_ARTICLE_CHARS or len(squash(container.text_content())) > 3 * total:
+        return None  # too little text to be an article, or lost in a page-wide layout: no container to trust
+    return container
+
+
+def body_links(dom, body, base: str, page_url: str, self_urls: set[str]) -> tuple[Link, ...]:
     """The references in the page body, in document order, each URL once; `self_urls` are never references.
 
-    `body` is trafilatura's output tree (None when it found no text); `dom` is the original page.
+    `body` is trafilatura's output tree (None when it found no text); `dom` is the original page;
+    `page_url` its canonical URL.
     """
     main = _MainContent(body, base)
     where = _LinkFilter(main)
+    container = article_container(dom, main) if body is not None else None
     links: list[Link] = []
-    seen = set(self_urls)  # a link to the page itself is not a reference
+    page_server = server_of(page_url)
+    seen = {without_tracking(url) for url in self_urls}  # a link to the page itself is not a reference
     for anchor in dom.iter("a"):
-        href = "".join(char for char in anchor.get("href") or "" if char not in "\t\n\r").strip()
+        href = (anchor.get("href") or "").translate(_HREF_NOISE).strip()
         if not href or href.lower().startswith(_DROPPED_SCHEMES):
             continue
         if _SKIPPED_RELS & set((anchor.get("rel") or "").lower().split()) or _is_boilerplate(anchor):
             continue
-        if where.in_boilerplate(anchor.getparent()):
+        embedded = any(_EMBED_CLASSES.search(quote.get("class") or "") for quote in anchor.iterancestors("blockquote"))
+        if not embedded and where.in_boilerplate(anchor.getparent()):
             continue
-        held, text = where.in_main_block(anchor), _anchor_text(anchor)
-        if not held and text not in main.ref_targets:
+        text = anchor_text(anchor)
+        if not text:  # an image link with no alt text: nothing to cite it by
             continue
         # A malformed href is kept as written (less its fragment): the checker reports it as invalid_url.
         url = normalized_or(href, "", base) or _joined(base, href.split("#", 1)[0])
-        if url in seen or not (held or main.kept_link(text, url)):
+        block, held = where.block_held(anchor)
+        other_site = server_of(url) != page_server
+        if not (held or embedded or where.lost_in_article(anchor, block, container, other_site)
+                or (container is not None and main.kept_link(text, url))):
             continue
-        seen.add(url)
+        if block is not None and where.not_a_citation(block, text, url, other_site):
+            continue
+        if without_tracking(url) in seen or never_a_reference(url, page_url):
+            continue
+        seen.add(without_tracking(url))
         links.append(Link(url=url, text=text, position=len(links), supported=is_supported(url)))
     return tuple(links)
 

@@ -1,4 +1,4 @@
-"""Page metadata from the DOM: base URL, canonical URL, title, byline, publication date, language.
+"""Page metadata from the DOM: base URL, canonical URL, title and clean title, byline, dates, language.
 
 Explicit markup (<meta>, rel=canonical, JSON-LD, <time>) comes first; trafilatura's own guesses are
 the fallback.
@@ -6,17 +6,16 @@ the fallback.
 
 from __future__ import annotations
 
-import json
-import re
+from dataclasses import dataclass
+from datetime import datetime
 
+from archiver.extract.dates import PageDates, json_ld_scripts, page_dates
 from archiver.extract.normalize import first_nonblank, normalized_or, squash
+from archiver.extract.titles import clean_title
 from archiver.urls import is_supported
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}(?:-\d{2})?")
 _TITLE_KEYS = ("og:title", "twitter:title")
 _AUTHOR_KEYS = ("author", "article:author", "parsely-author", "sailthru.author", "dc.creator", "byl")
-_DATE_KEYS = ("article:published_time", "datepublished", "publishdate", "publish-date", "pubdate",
-              "parsely-pub-date", "sailthru.date", "dc.date.issued", "dc.date", "date")
 
 
 def document_base(dom, url: str) -> str:
@@ -49,48 +48,45 @@ def canonical_url(dom, base: str) -> str | None:
     return None
 
 
-def _json_ld_date(dom) -> str | None:
-    for script in dom.iter("script"):
-        if (script.get("type") or "").strip().lower() != "application/ld+json":
-            continue
-        try:
-            pending = [json.loads(script.text or "", strict=False)]
-        except ValueError:
-            continue
-        while pending:  # breadth first: the page's own object comes before nested ones
-            node = pending.pop(0)
-            if isinstance(node, dict):
-                if isinstance(node.get("datePublished"), str):
-                    return node["datePublished"]
-                pending.extend(node.values())
-            elif isinstance(node, list):
-                pending.extend(node)
-    return None
+@dataclass(frozen=True)
+class PageMeta:
+    title: str | None  # the page's own title
+    clean_title: str | None  # without the site's name
+    byline: str | None
+    dates: PageDates
+    language: str | None
 
 
-def _time_date(dom) -> str | None:
-    """A <time datetime> marked as the publication date, else the first inside <article> or <main>."""
-    times = [t for t in dom.iter("time") if _ISO_DATE.match(t.get("datetime") or "")]
-    marked = [t for t in times if t.get("itemprop") == "datePublished" or t.get("pubdate") is not None]
-    in_article = [t for t in times if any(a.tag in ("article", "main") for a in t.iterancestors())]
-    chosen = (marked or in_article or [None])[0]
-    return chosen.get("datetime").strip() if chosen is not None else None
+def _json_ld_strings(dom, *path: str) -> list[str]:
+    """Values at `path` (e.g. "publisher", "name") in the page's JSON-LD objects."""
+    found = []
+    for data in json_ld_scripts(dom):
+        for node in data if isinstance(data, list) else [data]:
+            for key in path:
+                node = node.get(key) if isinstance(node, dict) else None
+            if isinstance(node, str):
+                found.append(node)
+    return found
 
 
-def page_metadata(dom, document) -> tuple[str | None, str | None, str | None, str | None]:
-    """(title, byline, published, language), each from the most explicit signal the page gives."""
+def page_metadata(dom, document, url: str, latest: datetime | None = None) -> PageMeta:
+    """Title, clean title, byline, dates and language, each from the most explicit signal the page gives.
+
+    `document` is trafilatura's result (or None): its guesses are the fallback, never its date (see dates.py).
+    """
     meta = _meta_values(dom)
-    titles = [el.text_content() for el in dom.iter("title")] + [el.text_content() for el in dom.iter("h1")]
+    headings = [squash(el.text_content()) for el in dom.iter("h1")]
+    titles = [el.text_content() for el in dom.iter("title")] + headings
     title = first_nonblank(*(meta.get(key) for key in _TITLE_KEYS), *titles, getattr(document, "title", None))
+    site_names = [meta.get("og:site_name"), meta.get("application-name"), meta.get("twitter:site", "").lstrip("@"),
+                  *_json_ld_strings(dom, "publisher", "name")]
+    headlines = [*_json_ld_strings(dom, "headline"), meta.get("og:title"), *headings]
+    clean = clean_title(title, headlines, url, site_names)
     author_links = [a.text_content() for a in dom.iter("a") if "author" in (a.get("rel") or "").lower().split()]
     authors = [meta.get(key) for key in _AUTHOR_KEYS if not (meta.get(key) or "").startswith("http")]
     byline = first_nonblank(*authors, *author_links, getattr(document, "author", None))
-    # Generic <time> elements come after JSON-LD: headers often carry today's date in one.
-    dates = [meta.get(key) for key in _DATE_KEYS]
-    dates += [_json_ld_date(dom), _time_date(dom), getattr(document, "date", None)]
-    published = first_nonblank(*(date for date in dates if _ISO_DATE.match((date or "").strip())))
     locale = (meta.get("og:locale") or "").replace("_", "-")
     language = first_nonblank(
         dom.get("lang"), meta.get("content-language"), locale, getattr(document, "language", None)
     )
-    return title, byline, published, language
+    return PageMeta(title, clean, byline, page_dates(dom, meta, url, latest), language)

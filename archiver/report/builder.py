@@ -114,7 +114,8 @@ def _article(store, row: dict, latest, captures: CapturesByUrl, replay: str,
         similarity=observation.similarity if observation else None,
         diff=(observation.diff or None) if observation else None,
         archived_copy=_archived_copy(row["url"], captures.get(row["url"], []), replay, earliest=False),
-        links=links,
+        links=links, clean_title=row["clean_title"],
+        date_raw=row["published_raw"] if row["published"] else row["seed_date"], modified=row["modified"],
     )
 
 

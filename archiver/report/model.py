@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 UNCHECKED = "unchecked"
 VERDICT_ORDER = ("dead", "rotten", "drifted", "suspect", "moved", "unverifiable", "alive", UNCHECKED)
 DEFAULT_FAIL_ON = ("dead", "rotten", "drifted")
@@ -94,7 +94,7 @@ class ArticleReport:
     url: str
     canonical_url: str | None
     title: str | None
-    date: str | None  # publication date as found (extracted, else from the seed document)
+    date: str | None  # publication date: extracted (ISO 8601 UTC, or a day), else the seed document's
     verdict: str
     observation: str | None
     last_checked: datetime | None
@@ -104,6 +104,9 @@ class ArticleReport:
     diff: str | None
     archived_copy: ArchivedCopy | None  # the latest 2xx capture of the article
     links: tuple[LinkReport, ...] = ()
+    clean_title: str | None = None  # the title without the site's name (schema 1.1)
+    date_raw: str | None = None  # the publication date as the page (or seed document) wrote it (schema 1.1)
+    modified: str | None = None  # the page's modified date, normalised as `date` (schema 1.1)
 
     @property
     def label(self) -> str:

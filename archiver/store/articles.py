@@ -108,9 +108,10 @@ class ArticleQueries:
 
     def update_article_extracted(self, article_id: int, extracted: Extracted, captured_at: datetime) -> None:
         """Record what extraction found in the page captured at `captured_at` (links: see replace_links)."""
-        values = {"canonical_url": extracted.canonical_url, "title": extracted.title, "byline": extracted.byline,
-                  "published": extracted.published, "language": extracted.language,
-                  "last_captured_at": captured_at}
+        values = {"canonical_url": extracted.canonical_url, "title": extracted.title,
+                  "clean_title": extracted.clean_title, "byline": extracted.byline,
+                  "published": extracted.published, "published_raw": extracted.published_raw,
+                  "modified": extracted.modified, "language": extracted.language, "last_captured_at": captured_at}
 
         def work(connection: Connection) -> None:
             updated = connection.execute(articles.update().where(articles.c.id == article_id).values(values))

@@ -17,7 +17,8 @@ from archiver.store.rows import ObservationRow, capture_from_row, in_chunks, obs
 from archiver.store.schema import articles, captures, links, observations, runs
 
 REPORT_ARTICLE_COLUMNS = (
-    "id", "url", "canonical_url", "title", "seed_title", "published", "seed_date", "seed_text",
+    "id", "url", "canonical_url", "title", "clean_title", "seed_title", "published", "published_raw", "modified",
+    "seed_date", "seed_text",
     "added_at", "last_captured_at", "verdict", "last_checked_at",
 )
 

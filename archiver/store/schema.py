@@ -74,8 +74,11 @@ articles = Table(
     Column("seed_text", Text),
     Column("canonical_url", Text),
     Column("title", Text),
+    Column("clean_title", Text),  # the title without the site's name (0006)
     Column("byline", Text),
-    Column("published", Text),
+    Column("published", Text),  # ISO 8601 UTC, or a day alone; before 0006, as the page wrote it
+    Column("published_raw", Text),  # the publication date as the page wrote it (0006)
+    Column("modified", Text),  # the page's modified date, normalised as `published` (0006)
     Column("language", String(35)),  # BCP 47 tags are at most 35 characters
     Column("added_at", UTCDateTime, nullable=False),
     Column("last_captured_at", UTCDateTime),

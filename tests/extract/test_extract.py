@@ -80,7 +80,8 @@ def test_news_metadata(news):
     assert news.canonical_url == NEWS_URL
     assert news.title == "North Korean Builders to Help With Donbas Reconstruction – Russian Ambassador"
     assert news.byline == "The Moscow Times"
-    assert news.published == "2022-07-19T13:52:00+03:00"
+    assert news.published == "2022-07-19T10:52:00Z"  # normalised to UTC
+    assert news.published_raw == "2022-07-19T13:52:00+03:00"  # as the page wrote it
     assert news.language == "en"
 
 
@@ -157,7 +158,7 @@ def test_non_english_latin1_page():
     extracted = extract(raw, "https://www.journal-villeneuve.example.fr/culture/mediatheque-rouvre")
     assert extracted.title == "La médiathèque de Villeneuve rouvre ses portes après deux ans de travaux"
     assert extracted.byline == "Hélène Dubreuil"
-    assert extracted.published == "2021-09-04T08:00:00+02:00"  # <time datetime>
+    assert extracted.published == "2021-09-04T06:00:00Z"  # <time datetime="2021-09-04T08:00:00+02:00">, in UTC
     assert extracted.language == "fr"
     assert "« Nous voulions un endroit où l'on a envie de rester »" in extracted.text
     assert link_pairs(extracted) == [

@@ -98,6 +98,17 @@ def test_update_article_extracted(store):
         store.update_article_extracted(999, extracted, T0)
 
 
+def test_article_dates_and_clean_title_are_kept_beside_the_raw_ones(store):
+    article_id, _ = store.add_article(Article("https://news.example/a"), T0)
+    extracted = Extracted("https://news.example/a", "Title | ZDNet", None, "2019-11-19T19:31:39Z", "en", "Text.",
+                          clean_title="Title", published_raw="2019-11-19 19:31:39", modified="2019-11-20")
+    store.update_article_extracted(article_id, extracted, T0)
+    [row] = store.report_articles()
+    assert (row["title"], row["clean_title"]) == ("Title | ZDNet", "Title")
+    assert (row["published"], row["published_raw"], row["modified"]) == (
+        "2019-11-19T19:31:39Z", "2019-11-19 19:31:39", "2019-11-20")
+
+
 def test_replace_links_upserts_and_keeps_links_no_longer_present(store):
     article_id, _ = store.add_article(Article("https://news.example/a"), T0)
     later = T0 + timedelta(days=1)

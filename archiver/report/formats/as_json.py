@@ -1,4 +1,4 @@
-"""JSON: the machine interface. Versioned by `schema_version`; schema in archiver/report/schema/report-1.0.json.
+"""JSON: the machine interface. Versioned by `schema_version`; schema in archiver/report/schema/report-1.1.json.
 
 Field names here are the documented ones (README "## Reports"): change them only
 with a new schema version.
@@ -72,7 +72,9 @@ def _capture(capture: CaptureRef) -> dict[str, Any]:
 
 def _article(article: ArticleReport) -> dict[str, Any]:
     return {
-        "url": article.url, "canonical_url": article.canonical_url, "title": article.title, "date": article.date,
+        "url": article.url, "canonical_url": article.canonical_url, "title": article.title,
+        "clean_title": article.clean_title, "date": article.date, "date_raw": article.date_raw,
+        "modified": article.modified,
         "verdict": article.verdict, "observation": article.observation,
         "last_checked": iso(article.last_checked), "last_captured": iso(article.last_captured),
         "content_change": article.content_change, "similarity": article.similarity, "diff": article.diff,
