@@ -1,7 +1,7 @@
 """The review UI (`archiver serve`): reviewers' overrides of link verdicts, and the indexes its pages read by.
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-03
 
 A frozen copy: never edited once shipped, never imports archiver.store.schema.
