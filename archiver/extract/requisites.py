@@ -18,10 +18,10 @@ from lxml import etree
 from archiver.models import Requisite, RequisiteKind
 
 # url(...) and @import in CSS: quoted or bare, escapes left as written (rare in real stylesheets).
-_CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s'"]*))\s*\)""", re.I)
-_CSS_IMPORT = re.compile(r"""@import\s+(?:url\(\s*)?(?:"([^"]*)"|'([^']*)'|([^\s;'")]+))""", re.I)
-_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
-_FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}", re.I | re.S)
+_CSS_URL = re.compile(r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s'"]*))\s*\)""", re.IGNORECASE)
+_CSS_IMPORT = re.compile(r"""@import\s+(?:url\(\s*)?(?:"([^"]*)"|'([^']*)'|([^\s;'")]+))""", re.IGNORECASE)
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+_FONT_FACE = re.compile(r"@font-face\s*\{[^}]*\}", re.IGNORECASE | re.DOTALL)
 _FONT_SUFFIXES = (".woff2", ".woff", ".ttf", ".otf", ".eot")
 _ICON_RELS = frozenset({"icon", "shortcut", "apple-touch-icon", "apple-touch-icon-precomposed", "mask-icon"})
 _SKIPPED_SCHEMES = ("data:", "about:", "blob:", "javascript:", "mailto:", "#")

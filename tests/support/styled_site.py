@@ -113,7 +113,7 @@ class StyledSite(LoopbackServer):
         path = seen.path.split("?")[0]
         content_type, body = FILES[path]
         etag = f'"{sha1(body).hexdigest()[:16]}"'
-        if dict((k.lower(), v) for k, v in seen.headers).get("if-none-match") == etag:
+        if {k.lower(): v for k, v in seen.headers}.get("if-none-match") == etag:
             self.not_modified[path] += 1
             return Reply(304, headers=[("ETag", etag)])
         self.fetched[path] += 1
