@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 unexpected error, 2 the report holds dead or changed links,
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -28,6 +29,7 @@ from archiver.daemon import Daemon
 from archiver.daemon.lock import LOCK_FILE_NAME, LockHeld, read_lock_holder
 from archiver.daemon.schedule import scheduled_runs
 from archiver.errors import (
+    BrowserMissing,
     ArchiverError,
     ConfigError,
     DatabaseFull,
@@ -102,10 +104,14 @@ def cli(ctx: click.Context, config: str | None, data_dir: str | None, verbose: i
 
 @cli.command()
 @click.argument("urls", nargs=-1, required=True)
+@click.option("--browser", is_flag=True, help="Also load each article in headless Chromium: every request it makes, "
+              "and a full-page screenshot, into the WARC (capture.browser). Exit 3 without chromium.")
 @click.pass_context
-def archive(ctx: click.Context, urls: tuple[str, ...]) -> None:
-    """Capture articles now: the page, its content, its body links and every reference."""
+def archive(ctx: click.Context, urls: tuple[str, ...], browser: bool) -> None:
+    """Capture articles now: the page, its content, its requisites, its body links and every reference."""
     settings = _settings(ctx)
+    if browser:
+        settings = dataclasses.replace(settings, capture=dataclasses.replace(settings.capture, browser=True))
     articles = []
     for url in urls:
         try:
@@ -390,6 +396,9 @@ def main(argv: list[str] | None = None) -> int:
     except (RecordError, DatabaseFull) as exc:
         click.echo(f"archiver: storage full or not writable, run stopped: {exc}", err=True)
         return EXIT_STORAGE
+    except BrowserMissing as exc:  # the message holds the install command
+        click.echo(f"archiver: {exc}", err=True)
+        return EXIT_USAGE
     except (StoragePathError, DatabaseLost) as exc:  # the user must fix the path, or say what to do
         click.echo(f"archiver: {exc}", err=True)
         return EXIT_USAGE

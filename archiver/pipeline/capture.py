@@ -51,6 +51,8 @@ class UrlOutcome:
     # What the final page needs to look like itself (found when its PageKind asks): the HTML's requisites,
     # or a stylesheet's @import and url(), or an iframe's own (no iframe inside it).
     requisites: tuple[Requisite, ...] = ()
+    # Rows of the same capture event that are not hops of this fetch: the browser's requests, its screenshot.
+    extra_captures: tuple[Capture, ...] = ()
 
     @property
     def final_capture(self) -> Capture | None:

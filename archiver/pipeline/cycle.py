@@ -18,6 +18,7 @@ from archiver.errors import RecordError
 from archiver.fetch.task_run import TaskRun
 from archiver.judge.classify import Classification
 from archiver.models import Article, Capture, Extracted, Observation
+from archiver.pipeline.browser_capture import browser_capturer, with_browser_capture
 from archiver.pipeline.capture import Capturer, StopRequested, UrlOutcome, unfetched_capture
 from archiver.pipeline.check_results import Checked, previous_captures, record_check
 from archiver.pipeline.conditional import PreviousCapture
@@ -64,6 +65,7 @@ class Pipeline:
         self.run_id: int | None = None  # the run in progress, for a daemon that must close it itself
         self.capturer = Capturer(fetcher, recorder, settings.fetch, sleep=sleep, stage_times=stage_times,
                                  should_stop=should_stop, extractor=extractor)
+        self.browser = browser_capturer(settings, fetcher, recorder, self._previous_payload)
         self.stage = stage_timer(stage_times)  # benchmarks' CPU account of the "store" stage
         self.on_progress = on_progress or (lambda advance=0, total=0, description="": None)
 
@@ -175,9 +177,18 @@ class Pipeline:
             # No validators for an article page: its links and metadata come from its body, so a 304 would
             # leave nothing to extract them from. An unchanged page is still written as a small revisit record.
             previous = self._previous(item.article.url, validators=False)
-            return self.capturer.check(item.article.url, previous, article=True,
-                                       requisites=capture.requisites_for_articles)
+            outcome = self.capturer.check(item.article.url, previous, article=True,
+                                          requisites=capture.requisites_for_articles and self.browser is None)
+            if self.browser is None:
+                return outcome
+            return with_browser_capture(self.browser, outcome, ignore_robots=self.settings.fetch.robots_ignore_for_articles)
         return self.capturer.check(item, self._previous(item), requisites=capture.requisites_for_references)
+
+    def _previous_payload(self, url: str) -> PreviousCapture | None:
+        """On a worker: a URL's last complete capture, for a revisit record (no validators: the browser needs
+        the body itself, which a 304 would not bring)."""
+        with self.stage("store"):
+            return previous_requisite(self.store, url, validators=False)
 
     def _store_requisite(self, item: RequisiteItem, outcome: UrlOutcome, requisites: RunRequisites,
                          run_id: int) -> None:
@@ -233,6 +244,7 @@ class Pipeline:
         summary = ArticleSummary(url=article.url, article_id=article_id)
         with self.stage("store"):
             capture_ids = self.store.add_captures([_tagged(c, article_id, run_id) for c in page.captures])
+            self.store.add_captures([_tagged(c, article_id, run_id) for c in page.extra_captures])
             checked = record_check(self.store, self.settings.health, page, capture_ids, self.clock(), run_id,
                                    seed_text=article.seed_text, keep_diff=True)
             self.store.set_article_health(article_id, checked.verdict, checked.row.checked_at, checked.next_check_at)

@@ -149,10 +149,10 @@ class RunRequisites:
 
 
 
-def previous_requisite(store: Store, url: str) -> PreviousCapture | None:
+def previous_requisite(store: Store, url: str, *, validators: bool = True) -> PreviousCapture | None:
     """A requisite's last complete capture, validators included: a 304 to them confirms that very file."""
     found = store.last_complete_captures([url]).get(url)
-    return PreviousCapture.from_captures(*found) if found else None
+    return PreviousCapture.from_captures(*found, validators=validators) if found else None
 
 
 def with_stored_requisites(outcome: UrlOutcome, item: RequisiteItem, previous: PreviousCapture | None,
