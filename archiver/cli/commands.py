@@ -45,6 +45,7 @@ from archiver.pipeline import (
     open_pipeline,
     open_store,
     register_configured_sources,
+    thumbnail_reader,
     utc_now,
 )
 from archiver.report import (
@@ -170,7 +171,7 @@ def run(ctx: click.Context) -> None:
     print_summaries(console, summaries)
     print_check(console, checks)
     with open_store(settings) as store:
-        written = write_cycle_reports(store, settings, utc_now())
+        written = write_cycle_reports(store, settings, utc_now(), thumbnail_reader(settings))
     console.print(f"report: {written['html']}", soft_wrap=True, markup=False, highlight=False)
 
 
@@ -220,7 +221,8 @@ def report(ctx: click.Context, format_name: str, since_text: str, article_url: s
         raise click.UsageError(str(exc)) from None
     with open_store(settings) as store:
         try:
-            data = build_report(store, settings, now=utc_now(), since=since, article_url=article_url, fail_on=fail_on)
+            data = build_report(store, settings, now=utc_now(), since=since, article_url=article_url, fail_on=fail_on,
+                                thumbnails=thumbnail_reader(settings))
         except LookupError as exc:
             raise click.UsageError(str(exc)) from None
     output = formatter(data)

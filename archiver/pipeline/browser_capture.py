@@ -24,6 +24,7 @@ from archiver.pipeline.capture import UrlOutcome
 from archiver.pipeline.conditional import PreviousCapture
 from archiver.pipeline.recording import capture_rows, write_hops
 from archiver.settings import Settings
+from archiver.warc.reader import read_payload
 
 if TYPE_CHECKING:
     from archiver.fetch import Fetcher
@@ -114,6 +115,19 @@ def with_browser_capture(browser: BrowserCapturer, outcome: UrlOutcome, *, ignor
         log.exception("browser capture of %s failed", outcome.url)
         return outcome
     return replace(outcome, extra_captures=loaded.captures)
+
+
+def thumbnail_reader(settings: Settings) -> Callable[[Capture], bytes | None]:
+    """Reads a thumbnail's resource record for the report (report.build_report's `thumbnails`)."""
+    warc_dir = settings.storage.warc_dir
+
+    def read(capture: Capture) -> bytes | None:
+        try:
+            return b"".join(read_payload(warc_dir / capture.warc_file, capture.warc_offset))
+        except (OSError, StopIteration, ValueError):  # a WARC moved away or cut: the report goes without it
+            return None
+
+    return read
 
 
 def _body(final: Exchange) -> bytes:

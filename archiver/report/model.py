@@ -95,6 +95,7 @@ class ArticleReport:
     diff: str | None
     archived_copy: ArchivedCopy | None  # the latest 2xx capture of the article
     links: tuple[LinkReport, ...] = ()
+    thumbnail: str | None = None  # a data: URL of the latest browser capture's first screen (JPEG), if any
 
     @property
     def label(self) -> str:

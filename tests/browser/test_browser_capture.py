@@ -74,6 +74,14 @@ def test_what_scripts_fetch_is_archived_with_a_screenshot(tmp_path):
     with open_store(settings) as store:
         rows = store.captures_for_url(f"urn:screenshot:{url}")
     assert [row.content_type for row in rows] == ["image/png"]
+    # The HTML report shows the thumbnail beside the archived-copy link, inline (the report fetches nothing).
+    [thumbnail] = [body for h, body in records if h.get_header("WARC-Target-URI") == f"urn:thumbnail:{url}"]
+    report = tmp_path / "report.html"
+    assert main(["--data-dir", str(settings.storage.data_dir), "report", "--format", "html", "-o", str(report)]) in (0, 2)
+    html = report.read_text("utf-8")
+    copy_link = html.index('class="copy"')
+    shown = html.index(f'<img src="data:image/jpeg;base64,{base64.b64encode(thumbnail).decode()}"')
+    assert copy_link < shown < copy_link + 600
 
 
 @pytest.mark.slow
