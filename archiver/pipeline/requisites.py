@@ -14,6 +14,7 @@ requisites, but not its iframes (one level).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -59,8 +60,9 @@ class _Page:
     date: datetime
     article_id: int | None
     ignore_robots: bool
-    embeds: dict[str, Requisite] = field(default_factory=dict)  # in the order found
-    pending: set[str] = field(default_factory=set)
+    embeds: dict[str, Requisite] = field(default_factory=dict)  # queued or fetched, in the order found
+    pending: set[str] = field(default_factory=set)  # queued, not fetched yet
+    backlog: deque[tuple[Requisite, int]] = field(default_factory=deque)  # found, not queued yet (with depth)
     bytes: int = 0
 
 
@@ -73,6 +75,9 @@ class _Fetched:
     depth: int
 
 
+# Requisites of one page queued at a time: enough to keep its hosts busy, few enough that the page's byte
+# limit stops the fetches soon after it is reached.
+PAGE_WINDOW = 8
 # queue(url, item): put a requisite on the run's frontier. write_embeds(page url, response id, date, lines).
 Queue = Callable[[str, RequisiteItem], None]
 WriteEmbeds = Callable[[str, str, datetime, list[tuple[str, str]]], None]
@@ -95,9 +100,8 @@ class RunRequisites:
         if ref is None or not outcome.requisites:
             return
         page = _Page(outcome.final_capture.url, ref.record_id, ref.date, article_id, ignore_robots)
-        for requisite in outcome.requisites:
-            self._add(page, requisite, 0)
-        self._finish_if_done(page)
+        page.backlog.extend((requisite, 0) for requisite in outcome.requisites)
+        self._pump(page)
 
     def fetched(self, item: RequisiteItem, outcome: UrlOutcome) -> None:
         """A requisite is recorded: its waiting pages take it (and what it names) into account."""
@@ -109,44 +113,45 @@ class RunRequisites:
         self._fetched[item.url] = done
         for page in self._waiting.pop(item.url, []):
             page.pending.discard(item.url)
-            page.bytes += size
-            for child in done.children:
-                self._add(page, child, item.depth + 1)
-            self._finish_if_done(page)
+            self._take(page, done)
+            self._pump(page)
 
     def article_of(self, url: str) -> int | None:
         """The article whose page first needed `url` (its capture rows are tagged with it, for exports)."""
         return self._article_of.get(url)
 
-    def _add(self, page: _Page, requisite: Requisite, depth: int) -> None:
-        if requisite.url in page.embeds or requisite.url == page.url:
-            return
-        if len(page.embeds) >= self.settings.max_requisites or page.bytes >= self.settings.max_requisite_bytes:
-            return
-        page.embeds[requisite.url] = requisite
-        done = self._fetched.get(requisite.url)
-        if done is not None:  # fetched already this run: no second fetch
-            page.bytes += done.size
-            for child in done.children:
-                self._add(page, child, depth + 1)
-            return
-        page.pending.add(requisite.url)
-        if requisite.url in self._waiting:
-            self._waiting[requisite.url].append(page)
-            return
-        self._waiting[requisite.url] = [page]
-        self._article_of.setdefault(requisite.url, page.article_id)
-        self._queue(requisite.url, RequisiteItem(requisite, depth, page.ignore_robots))
+    def _pump(self, page: _Page) -> None:
+        """Queue the page's next requisites, a few at a time so that its byte limit can stop them; tie the page
+        to its requisites once none is left to fetch."""
+        while page.backlog and len(page.pending) < PAGE_WINDOW:
+            if len(page.embeds) >= self.settings.max_requisites or page.bytes >= self.settings.max_requisite_bytes:
+                page.backlog.clear()  # the page's limit is reached: the rest is left out
+                break
+            requisite, depth = page.backlog.popleft()
+            if requisite.url in page.embeds or requisite.url == page.url:
+                continue
+            page.embeds[requisite.url] = requisite
+            done = self._fetched.get(requisite.url)
+            if done is not None:  # fetched already this run: no second fetch
+                self._take(page, done)
+                continue
+            page.pending.add(requisite.url)
+            if requisite.url in self._waiting:
+                self._waiting[requisite.url].append(page)
+                continue
+            self._waiting[requisite.url] = [page]
+            self._article_of.setdefault(requisite.url, page.article_id)
+            self._queue(requisite.url, RequisiteItem(requisite, depth, page.ignore_robots))
+        if not page.pending and not page.backlog and page.embeds:
+            lines = [("embed", f"{url} {requisite.kind} {self._fetched[url].detail}")
+                     for url, requisite in page.embeds.items()]
+            self._write_embeds(page.url, page.response_id, page.date, lines)
 
-    def _finish_if_done(self, page: _Page) -> None:
-        if page.pending or not page.embeds:
-            return
-        lines = []
-        for url, requisite in page.embeds.items():
-            done = self._fetched[url]
-            lines.append(("embed", f"{url} {requisite.kind} {done.detail}"))
-        self._write_embeds(page.url, page.response_id, page.date, lines)
-
+    @staticmethod
+    def _take(page: _Page, done: _Fetched) -> None:
+        # The children's depth follows the depth the file was fetched at in this run: that decided what was read.
+        page.bytes += done.size
+        page.backlog.extend((child, done.depth + 1) for child in done.children)
 
 
 def previous_requisite(store: Store, url: str, *, validators: bool = True) -> PreviousCapture | None:

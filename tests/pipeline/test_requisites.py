@@ -13,6 +13,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from archiver.pipeline import article_from_cli, open_pipeline
+from archiver.pipeline.requisites import PAGE_WINDOW
 from archiver.settings import load_settings
 from archiver.warc.index import index_dir_of, read_index
 from support.styled_site import FILES, REQUISITE_KINDS, SHARED, StyledSite
@@ -116,3 +117,29 @@ def test_the_per_page_count_limit_holds(site, tmp_path):
     _archive(settings, site.url("/article.html"))
     indexed = {entry.url for entry in _entries(settings)} & {site.url(path) for path in REQUISITE_KINDS}
     assert len(indexed) == 3
+
+
+def test_the_per_page_byte_limit_stops_further_fetches(site, tmp_path):
+    settings = _settings(tmp_path / "archives", ARCHIVER_CAPTURE_MAX_REQUISITE_BYTES="1kB")
+    _archive(settings, site.url("/article.html"))
+    indexed = {entry.url for entry in _entries(settings)} & {site.url(path) for path in REQUISITE_KINDS}
+    # A window of requisites is queued before any size is known; once the page's records add up to 1 kB
+    # (two or so: each record is a few hundred bytes), nothing more is queued.
+    assert PAGE_WINDOW <= len(indexed) <= PAGE_WINDOW + 3 < len(REQUISITE_KINDS)
+
+
+def test_stylesheets_are_followed_only_to_css_depth(site, tmp_path):
+    settings = _settings(tmp_path / "archives", ARCHIVER_CAPTURE_CSS_DEPTH="0")
+    _archive(settings, site.url("/article.html"))
+    indexed = {entry.url for entry in _entries(settings)}
+    assert site.url("/css/site.css") in indexed
+    assert not {site.url(path) for path in ("/css/base.css", "/img/banner.png", "/fonts/site.woff2")} & indexed
+    assert site.url("/css/frame.css") in indexed  # an iframe's own stylesheet is the iframe's, not a CSS child
+
+
+def test_iframes_are_followed_one_level(site, tmp_path):
+    settings = _settings(tmp_path / "archives")
+    _archive(settings, site.url("/article.html"))
+    indexed = {entry.url for entry in _entries(settings)}
+    assert site.url("/frame.html") in indexed and site.url("/css/frame.css") in indexed
+    assert site.url("/nested.html") not in indexed

@@ -81,7 +81,9 @@ img, video, iframe { display: block; margin: 6px 0; }
     "/css/base.css": ("text/css", b"h1 { color: #7a1f1f; border-bottom: 6px solid #d9a400; } p { color: #203040; }\n"),
     "/css/frame.css": ("text/css", b"body { background: #2e7d32; color: #ffffff; margin: 0; }\n"),
     "/frame.html": ("text/html; charset=utf-8",
-                    b'<html><head><link rel="stylesheet" href="/css/frame.css"></head><body>framed</body></html>'),
+                    b'<html><head><link rel="stylesheet" href="/css/frame.css"></head><body>framed'
+                    b'<iframe src="/nested.html" width="1" height="1" style="border:0"></iframe></body></html>'),
+    "/nested.html": ("text/html; charset=utf-8", b"<html><body>an iframe inside the iframe: not followed</body></html>"),
     "/js/lazy.js": ("application/javascript",
                     b"document.querySelectorAll('img[data-src]').forEach(function (i) { i.src = i.dataset.src; });\n"),
     "/fonts/site.woff2": ("font/woff2", b"wOF2-not-a-real-font-the-browser-falls-back"),
