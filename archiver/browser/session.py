@@ -83,9 +83,9 @@ def load_page(url: str, exchange: Exchange, options: BrowserOptions) -> LoadedPa
     reason = browser_missing_reason(options.executable)
     if reason is not None:
         raise BrowserMissing(reason)
+    from playwright.sync_api import TimeoutError as LoadTimeout
     from playwright.sync_api import sync_playwright
 
-    deadline = time.monotonic() + options.timeout
     requests = 0
 
     def answer(route, request) -> None:
@@ -106,7 +106,11 @@ def load_page(url: str, exchange: Exchange, options: BrowserOptions) -> LoadedPa
                                           service_workers="block", user_agent=options.user_agent)
             context.route("**/*", answer)
             page = context.new_page()
-            page.goto(url, wait_until="load", timeout=_ms_left(deadline))
+            deadline = time.monotonic() + options.timeout  # the cap is the page's: Chromium's start is not in it
+            try:
+                page.goto(url, wait_until="load", timeout=_ms_left(deadline))
+            except LoadTimeout:  # still loading at the cap: what it shows by then is what it shows
+                log.info("%s was still loading after %.0fs", url, options.timeout)
             timed_out = not _scroll_and_settle(page, options.scrolls, deadline, lambda: requests)
             screenshot = page.screenshot(full_page=True, type="png", timeout=max(_ms_left(deadline), 10_000))
             thumbnail = _thumbnail(browser, screenshot, options)

@@ -13,6 +13,7 @@ and one metadata record about the page lists every request (`embed: URL browser 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -54,6 +55,8 @@ class BrowserCapturer:
         self.recorder = recorder
         self.previous = previous
         capture = settings.capture
+        # Chromium is heavy: at most this many at once, whatever the number of fetch threads.
+        self._browsers = threading.BoundedSemaphore(capture.browser_concurrency)
         self.options = BrowserOptions(executable=capture.browser_executable, timeout=capture.browser_timeout,
                                       scrolls=capture.browser_scrolls, user_agent=settings.fetch.user_agent_header)
 
@@ -78,7 +81,8 @@ class BrowserCapturer:
             finally:
                 fetch.close()
 
-        loaded = load_page(url, exchange, self.options)
+        with self._browsers:
+            loaded = load_page(url, exchange, self.options)
         screenshot = self.recorder.write_resource(SCREENSHOT_PREFIX + url, "image/png", loaded.screenshot,
                                                   concurrent_to=page_record_id)
         thumbnail = self.recorder.write_resource(THUMBNAIL_PREFIX + url, "image/jpeg", loaded.thumbnail,

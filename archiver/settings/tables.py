@@ -149,6 +149,7 @@ class CaptureSettings:
     browser_executable: str = "/usr/bin/chromium"
     browser_timeout: float = field(default=30.0, metadata=kind(DURATION, between=("1s", "10m")))
     browser_scrolls: int = field(default=20, metadata=between(0, 1000))
+    browser_concurrency: int = field(default=1, metadata=between(1, 16))  # Chromium instances at once
 
     @property
     def requisites_for_articles(self) -> bool:
