@@ -87,19 +87,23 @@ def differing_share(one: Image.Image, other: Image.Image) -> float:
 
 
 @pytest.mark.slow
-def test_the_replay_looks_like_the_live_page(tmp_path):
+@pytest.mark.parametrize("mode, path", [("plain", "/article.html"), ("browser", "/js-article.html")])
+def test_the_replay_looks_like_the_live_page(tmp_path, mode, path):
+    """Plain capture of the styled article; browser capture of the article whose body, and an image in it,
+    a script writes (plain capture cannot know that image)."""
     env = {"ARCHIVER_FETCH_ALLOW_PRIVATE_NETWORKS": "true", "ARCHIVER_FETCH_PER_HOST_DELAY": "0s",
-           "ARCHIVER_FETCH_EXTRACT_PROCESSES": "0"}
+           "ARCHIVER_FETCH_EXTRACT_PROCESSES": "0", "ARCHIVER_CAPTURE_BROWSER": str(mode == "browser").lower()}
     settings = load_settings(env=env, overrides={"storage.data_dir": str(tmp_path / "archives")})
     with StyledSite() as site:
-        url = site.url("/article.html")
+        url = site.url(path)
         live = screenshot(url)
         unstyled = screenshot(url, block_requisites_of=url)
         with open_pipeline(settings) as pipeline:
             [summary] = pipeline.archive([article_from_cli(url)])
         assert summary.captured
     # The site is gone: whatever the browser shows now comes from the archive.
-    [capture] = [entry for entry in find_captures(index_dir_of(settings.storage.data_dir), url)]
+    # One capture of the page; two in browser mode (our fetch, and the browser's own request for it).
+    capture = find_captures(index_dir_of(settings.storage.data_dir), url)[-1]
     port = free_port()
     template = f"http://127.0.0.1:{port}/{COLLECTION}/{{timestamp}}/{{url}}"
     with start_replay(tmp_path, settings.storage.data_dir, template) as process:
