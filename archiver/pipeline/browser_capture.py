@@ -118,7 +118,11 @@ def with_browser_capture(browser: BrowserCapturer, outcome: UrlOutcome, *, ignor
     except Exception:  # a browser crash or a page that never loads must not sink the article
         log.exception("browser capture of %s failed", outcome.url)
         return outcome
-    return replace(outcome, extra_captures=loaded.captures)
+    # The browser's own request for the page gets no row: the page's rows are our fetch's, whose text hash the
+    # next capture compares with (a newer row without one would become its baseline). Its records stay in the WARC.
+    page_url = outcome.final_capture.url
+    rows = tuple(row for row in loaded.captures if row.requested_url not in (outcome.url, page_url))
+    return replace(outcome, extra_captures=rows)
 
 
 def thumbnail_reader(settings: Settings) -> Callable[[Capture], bytes | None]:

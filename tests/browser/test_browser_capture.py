@@ -73,7 +73,9 @@ def test_what_scripts_fetch_is_archived_with_a_screenshot(tmp_path):
     assert f"screenshot: {headers.get_header('WARC-Record-ID')}" in ties
     with open_store(settings) as store:
         rows = store.captures_for_url(f"urn:screenshot:{url}")
+        latest, _ = store.last_complete_captures([url])[url]
     assert [row.content_type for row in rows] == ["image/png"]
+    assert latest.text_hash is not None  # the page's latest row is our fetch's: the next capture's baseline
     # The HTML report shows the thumbnail beside the archived-copy link, inline (the report fetches nothing).
     [thumbnail] = [body for h, body in records if h.get_header("WARC-Target-URI") == f"urn:thumbnail:{url}"]
     report = tmp_path / "report.html"
