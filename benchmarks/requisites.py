@@ -24,7 +24,7 @@ from archiver.pipeline import article_from_cli, open_pipeline
 from archiver.settings import load_settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loopweb import LoopWeb  # noqa: E402  (a script beside this one)
+from loopweb import LoopWeb  # a script beside this one
 
 MODES = {"off": {"ARCHIVER_CAPTURE_REQUISITES": "off"}, "on": {}, "browser": {"ARCHIVER_CAPTURE_BROWSER": "true"}}
 BASE_ENV = {"ARCHIVER_FETCH_ALLOW_PRIVATE_NETWORKS": "true", "ARCHIVER_FETCH_PER_HOST_DELAY": "0s",

@@ -29,8 +29,8 @@ from archiver.daemon import Daemon
 from archiver.daemon.lock import LOCK_FILE_NAME, LockHeld, read_lock_holder
 from archiver.daemon.schedule import scheduled_runs
 from archiver.errors import (
-    BrowserMissing,
     ArchiverError,
+    BrowserMissing,
     ConfigError,
     DatabaseFull,
     DatabaseLost,

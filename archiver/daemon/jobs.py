@@ -14,7 +14,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, ContextManager, Iterator
 
-from archiver.pipeline import Pipeline, open_pipeline, open_store, register_configured_sources, thumbnail_reader, utc_now
+from archiver.pipeline import (
+    Pipeline,
+    open_pipeline,
+    open_store,
+    register_configured_sources,
+    thumbnail_reader,
+    utc_now,
+)
 from archiver.report import write_cycle_reports
 from archiver.settings import Settings
 
