@@ -12,10 +12,13 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.pipeline import article_from_cli, open_pipeline
+from archiver.fetch import Fetcher, NetworkGuard
+from archiver.pipeline import Pipeline, article_from_cli, open_pipeline, open_store
 from archiver.pipeline.requisites import PAGE_WINDOW
 from archiver.settings import load_settings
 from archiver.warc.index import index_dir_of, read_index
+from archiver.warc.record import WarcRecorder
+from support.loopback import LoopbackServer, Reply
 from support.styled_site import FILES, REQUISITE_KINDS, SHARED, StyledSite
 from support.warc_audit import validator_verdicts
 
@@ -143,3 +146,45 @@ def test_iframes_are_followed_one_level(site, tmp_path):
     indexed = {entry.url for entry in _entries(settings)}
     assert site.url("/frame.html") in indexed and site.url("/css/frame.css") in indexed
     assert site.url("/nested.html") not in indexed
+
+
+def _embeds(settings, page_url: str) -> dict[str, tuple[str, str]]:
+    """url -> (kind, record id or unfetched:OBSERVATION) from the page's embed metadata record."""
+    [body] = [body.decode() for headers, body in _records(settings) if headers.get_header("WARC-Type") == "metadata"
+              and headers.get_header("WARC-Target-URI") == page_url and b"embed: " in body]
+    lines = [line.removeprefix("embed: ").split(" ") for line in body.splitlines() if line.startswith("embed: ")]
+    return {url: (kind, detail) for url, kind, detail in lines}
+
+
+def test_requisites_pass_the_network_guard(site, tmp_path):
+    settings = _settings(tmp_path / "archives", ARCHIVER_FETCH_ALLOW_PRIVATE_NETWORKS="false")
+    with LoopbackServer({"/canary.png": Reply(200, body=b"x")}) as canary:
+        page = f'<html><body><h1>Guarded</h1><p>{"Text. " * 80}</p><img src="{canary.url("/canary.png")}"></body></html>'
+        FILES["/guarded.html"] = ("text/html", page.encode())
+        site.routes["/guarded.html"] = site.routes["/article.html"]
+        try:
+            fetcher = Fetcher(settings.fetch, guard=NetworkGuard(allowed_endpoints=[("127.0.0.1", site.port)]))
+            recorder = WarcRecorder(settings.storage.warc_dir)
+            with open_store(settings) as store:
+                [summary] = Pipeline(settings, store, fetcher, recorder).archive([article_from_cli(site.url("/guarded.html"))])
+            recorder.close()
+            fetcher.close()
+        finally:
+            del FILES["/guarded.html"]
+    assert summary.captured
+    assert canary.requests == []
+    assert _embeds(settings, site.url("/guarded.html")) == {canary.url("/canary.png"): ("image", "unfetched:excluded")}
+
+
+@pytest.mark.parametrize("ignore_for_articles", [False, True])
+def test_an_articles_requisites_follow_its_robots_rule(site, tmp_path, ignore_for_articles):
+    site.routes["/robots.txt"] = Reply(200, headers=[("Content-Type", "text/plain")], body=b"User-agent: *\nDisallow: /img/\n")
+    settings = _settings(tmp_path / "archives", ARCHIVER_FETCH_RESPECT_ROBOTS="true",
+                         ARCHIVER_FETCH_ROBOTS_IGNORE_FOR_ARTICLES=str(ignore_for_articles).lower())
+    _archive(settings, site.url("/article.html"))
+    logo = _embeds(settings, site.url("/article.html"))[site.url("/img/logo.png")]
+    if ignore_for_articles:
+        assert site.fetched["/img/logo.png"] == 1 and logo[1].startswith("<urn:uuid:")
+    else:
+        assert site.fetched["/img/logo.png"] == 0 and logo == ("image", "unfetched:robots_disallowed")
+    assert site.fetched["/css/site.css"] == 1  # not disallowed: fetched either way
