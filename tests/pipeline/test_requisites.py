@@ -107,6 +107,14 @@ def test_a_shared_requisite_is_fetched_once_per_run_and_a_later_article_costs_on
     assert all(entry.status == 304 or entry.mime == "warc/revisit" for entry in answers.values()), answers
 
 
+@pytest.mark.parametrize("setting, for_references", [("articles", False), ("all", True)])
+def test_references_requisites_only_when_asked(site, tmp_path, setting, for_references):
+    settings = _settings(tmp_path / "archives", ARCHIVER_CAPTURE_REQUISITES=setting)
+    _archive(settings, site.url("/article.html"))
+    assert site.fetched["/minutes.html"] == 1  # the reference
+    assert site.fetched["/img/minutes.png"] == (1 if for_references else 0)
+
+
 def test_requisites_off_archives_the_page_alone(site, tmp_path):
     settings = _settings(tmp_path / "archives", ARCHIVER_CAPTURE_REQUISITES="off")
     _archive(settings, site.url("/article.html"))

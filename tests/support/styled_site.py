@@ -63,7 +63,9 @@ def _article(title: str, extra: str = "") -> bytes:
 FILES: dict[str, tuple[str, bytes]] = {
     "/article.html": ("text/html; charset=utf-8", _article("Harbour board settles dredging contract")),
     "/second.html": ("text/html; charset=utf-8", _article("Harbour board names new chair")),
-    "/minutes.html": ("text/html; charset=utf-8", b"<html><body><p>Minutes.</p></body></html>"),
+    "/minutes.html": ("text/html; charset=utf-8",
+                      b'<html><body><p>Minutes.</p><img src="/img/minutes.png" alt=""></body></html>'),
+    "/img/minutes.png": ("image/png", png(16, 16, (0, 0, 0))),
     "/js-article.html": ("text/html; charset=utf-8", b"""<!doctype html><html><head><meta charset="utf-8">
 <title>Written by script</title><link rel="stylesheet" href="/css/site.css"></head><body><main id="main"></main>
 <script>document.getElementById("main").innerHTML = "<h1>Written by script</h1><p>" +
