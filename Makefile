@@ -20,7 +20,8 @@ run: venv
 test: venv chromium wget
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Debian's chromium, for the test that opens the HTML report in a real browser (tests only; root on CI).
+# Debian's chromium: the HTML report's browser test, the live-vs-replay screenshots and browser capture
+# (`archive --browser`, driven by the playwright package; its own browser downloads are never used). Root on CI.
 chromium:
 	command -v chromium || (apt-get update && apt-get install -y --no-install-recommends chromium)
 

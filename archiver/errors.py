@@ -83,3 +83,7 @@ class DatabaseLost(StoreError):
 
     Nothing is written to it: `archiver rebuild` restores it from the WARCs, or the user moves the WARCs away.
     """
+
+
+class BrowserMissing(ArchiverError):
+    """Browser capture was asked for, but Chromium (or the Playwright package that drives it) is not installed."""

@@ -78,6 +78,26 @@ class Link:
     supported: bool = True  # False for mailto:, ftp:, javascript: ... (observation `unsupported`)
 
 
+class RequisiteKind(enum.StrEnum):
+    """What a page requisite is to the page that needs it (the `embed:` lines of its metadata record)."""
+
+    STYLESHEET = "stylesheet"
+    IMAGE = "image"
+    ICON = "icon"
+    FONT = "font"
+    SCRIPT = "script"
+    POSTER = "poster"
+    IFRAME = "iframe"
+
+
+@dataclass(frozen=True)
+class Requisite:
+    """A URL a page needs to look like itself (archiver.extract.requisites finds them)."""
+
+    url: str
+    kind: RequisiteKind
+
+
 @dataclass(frozen=True)
 class Extracted:
     """The canonical content of an HTML page."""

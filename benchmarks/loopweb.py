@@ -11,7 +11,9 @@ references is rotten, the kinds in turn: 404, 410, a hang (no answer for --hang 
 response waits `latency` seconds first (a far-away server). Reference pages are about
 `page_kb` of pseudo-random prose (real pages compress about as badly) and carry an ETag and
 a Last-Modified, answering 304 to a matching If-None-Match / If-Modified-Since unless
-validators are off. `/big?bytes=N` streams N bytes (for the memory benchmark); any other
+validators are off. Article pages need a stylesheet (with a CSS background), a site logo and
+IMAGES_PER_ARTICLE images of their own, all under /static/ on the article's host, carrying ETags
+too (--no-requisites leaves them out). `/big?bytes=N` streams N bytes (for the memory benchmark); any other
 path is a 404, as a real site's random URL is. On start the process prints one JSON line:
 {"articles": [...], "references": [...], "hosts": [...], "big": url}.
 """
@@ -25,6 +27,7 @@ import string
 import sys
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -33,6 +36,12 @@ LAST_MODIFIED = "Tue, 04 Mar 2025 09:30:00 GMT"
 BODY_POOL = 32  # distinct filler bodies, built once: serving must cost the benchmark's CPU next to nothing
 BIG_CHUNK = 1 << 20
 MAX_BIG_BYTES = 4 << 30  # /big never streams more than this, whatever the query asks
+IMAGES_PER_ARTICLE = 3
+# Static files: random bytes compress as badly as real images do; the browser shows them broken, which
+# costs it no more than a real image would.
+STATIC_SIZES = {"logo.png": 8_000, "bg.png": 2_000, "image": 30_000}
+SITE_CSS = (b"body { font-family: Georgia, serif; background: #faf7f0 url(/static/bg.png) repeat-x; margin: 0 }\n"
+            b"article { max-width: 46em; margin: 0 auto; padding: 1em } h1 { color: #7a1f1f }\n" * 20)
 
 
 def filler(seed: int, size: int) -> str:
@@ -85,14 +94,17 @@ class LoopWeb:
     """The servers of one Plan; start() binds them all, close() stops them."""
 
     def __init__(self, articles: int, refs: int, hosts: int, *, latency: float = 0.03, page_kb: int = 40,
-                 validators: bool = True, popularity: str = "even", rotten: float = 0.0, hang: float = 15.0):
+                 validators: bool = True, popularity: str = "even", rotten: float = 0.0, hang: float = 15.0,
+                 requisites: bool = True):
         if not 1 <= hosts <= 250 * 250:
             raise ValueError("hosts must be between 1 and 62500")
         self.plan = Plan([f"127.77.{h // 250}.{h % 250 + 1}" for h in range(hosts)], articles, refs)
         if popularity == "zipf":
             self.plan.reference_hosts = zipf_hosts(articles * refs, hosts)
         self.rot = rotten_kinds(articles * refs, rotten)
-        self.latency, self.validators, self.hang = latency, validators, hang
+        self.latency, self.validators, self.hang, self.requisites = latency, validators, hang, requisites
+        noise = random.Random(5)
+        self.static = {name: noise.randbytes(size) for name, size in STATIC_SIZES.items()}
         self.answers: list[list[tuple[int, float | None]]] = [[] for _ in range(hosts)]  # (status, Retry-After)
         self.bodies = [filler(seed, page_kb * 1000) for seed in range(BODY_POOL)]
         self.served = [0] * hosts  # requests per host, for the report
@@ -118,8 +130,26 @@ class LoopWeb:
             f'<p>Paragraph {j} of the story: according to <a href="{self.plan.reference_url(k)}">source {k}</a>, '
             f"the matter changed considerably over the last year, which officials confirmed since.</p>"
             for j, k in enumerate(self.plan.reference_ids(i)))
-        return (f"<!doctype html><html><head><title>Article {i}</title></head><body><article>"
+        head, images = "", ""
+        if self.requisites:
+            head = '<link rel="stylesheet" href="/static/site.css">'
+            images = '<img src="/static/logo.png" alt="">' + "".join(
+                f'<img src="/static/img/{i}-{n}.png" alt="">' for n in range(IMAGES_PER_ARTICLE))
+        return (f"<!doctype html><html><head><title>Article {i}</title>{head}</head><body>{images}<article>"
                 f"<h1>Article {i}</h1>{links}{self.bodies[i % BODY_POOL][:3000]}</article></body></html>").encode()
+
+    def static_file(self, path: str) -> tuple[bytes, str] | None:
+        """(body, content type) of a /static/ path, or None."""
+        if not self.requisites:
+            return None
+        name = path.removeprefix("/static/")
+        if name == "site.css":
+            return SITE_CSS, "text/css"
+        if name in ("logo.png", "bg.png"):
+            return self.static[name], "image/png"
+        if name.startswith("img/") and name.endswith(".png"):
+            return self.static["image"][:-8] + name.encode()[-8:].rjust(8, b"-"), "image/png"  # one per article
+        return None
 
     def reference(self, k: int) -> bytes:
         return (f"<!doctype html><html><head><title>Reference {k}</title></head><body><article>"
@@ -191,6 +221,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(200, web.article(int(name)), "text/html; charset=utf-8")
         elif parts.path.startswith("/ref/") and name.isdigit() and int(name) < web.plan.articles * web.plan.refs:
             self._reference(web, int(name))
+        elif parts.path.startswith("/static/") and web.static_file(parts.path) is not None:
+            self._static(web, parts.path)
         else:
             self._reply(404, b"<html><body><h1>Not found</h1></body></html>", "text/html")
 
@@ -207,6 +239,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(304, b"", None, validators)
         else:
             self._reply(200, web.reference(k), "text/html; charset=utf-8", validators)
+
+    def _static(self, web: LoopWeb, path: str) -> None:
+        body, content_type = web.static_file(path)
+        etag = f'"s{zlib.crc32(body):08x}"'
+        if web.validators and self.headers.get("If-None-Match") == etag:
+            self._reply(304, b"", None, [("ETag", etag)])
+        else:
+            self._reply(200, body, content_type, [("ETag", etag)] if web.validators else [])
 
     def _rotten(self, web: LoopWeb, k: int, rot: str) -> None:
         if rot == "hang":
@@ -266,6 +306,7 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_web_arguments(parser)
     parser.add_argument("--no-validators", action="store_true", help="send no ETag / Last-Modified")
+    parser.add_argument("--no-requisites", action="store_true", help="articles without stylesheet, logo and images")
     return parser.parse_args(argv)
 
 
@@ -273,7 +314,7 @@ def main(argv: list[str] | None = None) -> None:
     args = arguments(argv)
     web = LoopWeb(args.articles, args.refs, args.hosts, latency=args.latency, page_kb=args.page_kb,
                   validators=not args.no_validators, popularity=args.popularity, rotten=args.rotten,
-                  hang=args.hang).start()
+                  hang=args.hang, requisites=not args.no_requisites).start()
     print(json.dumps(web.urls()), flush=True)
     try:
         for _ in sys.stdin:  # each line asks for what was served since the last one; EOF ends it

@@ -36,12 +36,14 @@ OWNERS = {
     "jinja2": ("report/",),
     "feedparser": ("sources/",),
     "pywb": ("warc/replay.py",),
-    "gevent": ("warc/replay.py",),
+    "gevent": ("warc/replay.py",),  # pywb's server; monkey-patches the process that imports it
+    "playwright": ("browser/",),  # browser capture: drives Debian's chromium
     "flask": ("web/",),  # `archiver serve`, the review UI
-    "werkzeug": ("web/",),  # pywb's server; monkey-patches the process that imports it
+    "werkzeug": ("web/",),  # Flask's server and request tools
 }
 GROUND_FLOOR = ("models.py", "errors.py", "urls.py", "logs.py", "processes.py", "settings/", "__init__.py", "__main__.py")
-ROOMS = ("sources/", "fetch/", "warc/", "extract/", "judge/", "store/", "report/", "pipeline/", "daemon/", "web/", "cli/")
+ROOMS = ("sources/", "fetch/", "browser/", "warc/", "extract/", "judge/", "store/", "report/", "pipeline/", "daemon/",
+         "web/", "cli/")
 # What judge/ may import: pure computation from the standard library, and our own vocabulary.
 PURE_STDLIB = {"__future__", "dataclasses", "datetime", "typing", "re", "html", "math", "difflib", "hashlib",
                "unicodedata", "collections", "enum", "email", "urllib", "itertools", "functools"}
@@ -238,3 +240,13 @@ def test_no_import_cycle_at_module_level():
         if name not in state:
             visit(name)
     assert not cycles, cycles
+
+
+def test_the_browser_room_reaches_the_network_only_through_the_exchange_it_is_handed():
+    """Every request of the browser is answered by the pipeline's Fetcher (guard, politeness, WARC): the room
+    imports no fetching or recording room and no network library of its own."""
+    for rel, path in _modules():
+        if rel.startswith("browser/"):
+            imports = _imports(path)
+            assert not [n for n in imports if n.startswith(("archiver.fetch", "archiver.warc", "archiver.pipeline"))], rel
+            assert not {n.split(".")[0] for n in imports} & {"socket", "urllib", "http", "requests", "urllib3"}, rel

@@ -6,6 +6,7 @@ Exit codes: 0 ok, 1 unexpected error, 2 the report holds dead or changed links,
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import sys
@@ -30,6 +31,7 @@ from archiver.daemon.lock import LOCK_FILE_NAME, LockHeld, read_lock_holder
 from archiver.daemon.schedule import scheduled_runs
 from archiver.errors import (
     ArchiverError,
+    BrowserMissing,
     ConfigError,
     DatabaseFull,
     DatabaseLost,
@@ -44,6 +46,7 @@ from archiver.pipeline import (
     open_pipeline,
     open_store,
     register_configured_sources,
+    thumbnail_reader,
     utc_now,
 )
 from archiver.report import (
@@ -103,10 +106,14 @@ def cli(ctx: click.Context, config: str | None, data_dir: str | None, verbose: i
 
 @cli.command()
 @click.argument("urls", nargs=-1, required=True)
+@click.option("--browser", is_flag=True, help="Also load each article in headless Chromium: every request it makes, "
+              "and a full-page screenshot, into the WARC (capture.browser). Exit 3 without chromium.")
 @click.pass_context
-def archive(ctx: click.Context, urls: tuple[str, ...]) -> None:
-    """Capture articles now: the page, its content, its body links and every reference."""
+def archive(ctx: click.Context, urls: tuple[str, ...], browser: bool) -> None:
+    """Capture articles now: the page, its content, its requisites, its body links and every reference."""
     settings = _settings(ctx)
+    if browser:
+        settings = dataclasses.replace(settings, capture=dataclasses.replace(settings.capture, browser=True))
     articles = []
     for url in urls:
         try:
@@ -165,7 +172,7 @@ def run(ctx: click.Context) -> None:
     print_summaries(console, summaries)
     print_check(console, checks)
     with open_store(settings) as store:
-        written = write_cycle_reports(store, settings, utc_now())
+        written = write_cycle_reports(store, settings, utc_now(), thumbnail_reader(settings))
     console.print(f"report: {written['html']}", soft_wrap=True, markup=False, highlight=False)
 
 
@@ -215,7 +222,8 @@ def report(ctx: click.Context, format_name: str, since_text: str, article_url: s
         raise click.UsageError(str(exc)) from None
     with open_store(settings) as store:
         try:
-            data = build_report(store, settings, now=utc_now(), since=since, article_url=article_url, fail_on=fail_on)
+            data = build_report(store, settings, now=utc_now(), since=since, article_url=article_url, fail_on=fail_on,
+                                thumbnails=thumbnail_reader(settings))
         except LookupError as exc:
             raise click.UsageError(str(exc)) from None
     output = formatter(data)
@@ -392,6 +400,9 @@ def main(argv: list[str] | None = None) -> int:
     except (RecordError, DatabaseFull) as exc:
         click.echo(f"archiver: storage full or not writable, run stopped: {exc}", err=True)
         return EXIT_STORAGE
+    except BrowserMissing as exc:  # the message holds the install command
+        click.echo(f"archiver: {exc}", err=True)
+        return EXIT_USAGE
     except (StoragePathError, DatabaseLost) as exc:  # the user must fix the path, or say what to do
         click.echo(f"archiver: {exc}", err=True)
         return EXIT_USAGE

@@ -14,7 +14,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, ContextManager, Iterator
 
-from archiver.pipeline import Pipeline, open_pipeline, open_store, register_configured_sources, utc_now
+from archiver.pipeline import (
+    Pipeline,
+    open_pipeline,
+    open_store,
+    register_configured_sources,
+    thumbnail_reader,
+    utc_now,
+)
 from archiver.report import write_cycle_reports
 from archiver.settings import Settings
 
@@ -57,7 +64,7 @@ def report(context: JobContext) -> None:
     if context.should_stop():
         return
     with open_store(context.settings) as store:
-        written = write_cycle_reports(store, context.settings, utc_now())  # {format: file}
+        written = write_cycle_reports(store, context.settings, utc_now(), thumbnail_reader(context.settings))  # {format: file}
     log.info("report: wrote %s", ", ".join(path.name for path in written.values()))
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from archiver.fetch import Fetcher
+from archiver.pipeline.browser_capture import thumbnail_reader
 from archiver.pipeline.capture import Capturer, UrlOutcome
 from archiver.pipeline.cycle import ArticleSummary, CheckSummary, Pipeline, WallClock, article_from_cli, utc_now
 from archiver.pipeline.extraction import PageExtractor
@@ -35,6 +36,7 @@ __all__ = [
     "open_pipeline",
     "open_store",
     "register_configured_sources",
+    "thumbnail_reader",
     "utc_now",
 ]
 

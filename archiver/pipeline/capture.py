@@ -15,10 +15,12 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from archiver.extract.charset import decode_html
+from archiver.extract.requisites import css_requisites, html_requisites
 from archiver.fetch.retry import retry_delay
 from archiver.judge.classify import Classification, classify
 from archiver.judge.soft404 import Probe, probe_url_for
-from archiver.models import Capture, Extracted, Fetch, Observation, RecordRef
+from archiver.models import Capture, Extracted, Fetch, Observation, RecordRef, Requisite, RequisiteKind
 from archiver.pipeline.client_redirects import charset_of, follow_client_redirects, note_client_redirects
 from archiver.pipeline.conditional import NOT_MODIFIED, PreviousCapture, classify_not_modified, is_unconfirmed_304
 from archiver.pipeline.extraction import ExtractedPage, PageExtractor
@@ -36,6 +38,7 @@ __all__ = ["Capturer", "UrlOutcome", "unfetched_capture"]
 log = logging.getLogger("archiver.pipeline")
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+CSS_TYPE = "text/css"
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,11 @@ class UrlOutcome:
     extracted: Extracted | None
     response_ref: RecordRef | None  # the final response record, if any
     classification: Classification | None = None
+    # What the final page needs to look like itself (found when its PageKind asks): the HTML's requisites,
+    # or a stylesheet's @import and url(), or an iframe's own (no iframe inside it).
+    requisites: tuple[Requisite, ...] = ()
+    # Rows of the same capture event that are not hops of this fetch: the browser's requests, its screenshot.
+    extra_captures: tuple[Capture, ...] = ()
 
     @property
     def final_capture(self) -> Capture | None:
@@ -77,6 +85,9 @@ class PageKind:
 
     ignore_robots: bool = False
     search_text_for_date: bool = False
+    find_requisites: bool = False  # read the page's (or stylesheet's) requisites from its body
+    extract: bool = True  # extract text and links (not for a requisite: an iframe is no reference)
+    in_iframe: bool = False  # an iframe's own page: its iframes are not followed (one level)
 
 
 REFERENCE = PageKind()
@@ -119,14 +130,15 @@ class Capturer:
         finally:
             fetch.close()
 
-    def check(self, url: str, previous: PreviousCapture | None = None, *, article: bool = False) -> UrlOutcome:
+    def check(self, url: str, previous: PreviousCapture | None = None, *, article: bool = False,
+              requisites: bool = False) -> UrlOutcome:
         """Capture with bounded retries of transient failures, then classify (with a soft-404 probe if needed).
 
         `article`: a page the user registered. robots.txt is skipped for it when
         robots_ignore_for_articles is on, and its text is searched for a publication date.
         """
         page = PageKind(ignore_robots=article and self.settings.robots_ignore_for_articles,
-                        search_text_for_date=article)
+                        search_text_for_date=article, find_requisites=requisites)
         captures: list[Capture] = []
         not_before = 0.0
         for attempt in range(1, self.settings.retries + 2):
@@ -149,6 +161,13 @@ class Capturer:
             else:
                 not_before = self.fetcher.now() + delay
         raise AssertionError("unreachable: the last attempt always returns")
+
+    def capture_once(self, url: str, previous: PreviousCapture | None, page: PageKind) -> UrlOutcome:
+        """One fetch (conditional with `previous`'s validators), recorded; no retry, no classification: a requisite."""
+        captures: list[Capture] = []
+        fetch, outcome = self._fetch_recorded(url, previous, captures, page)
+        fetch.close()
+        return replace(outcome, url=url, captures=(*captures, *outcome.captures))
 
     def _fetch_recorded(self, url: str, previous: PreviousCapture | None, captures: list[Capture], page: PageKind,
                         not_before: float = 0.0) -> tuple[Fetch, UrlOutcome]:
@@ -230,7 +249,8 @@ class Capturer:
     def _record(self, fetch: Fetch, previous: PreviousCapture | None, page: PageKind = REFERENCE) -> UrlOutcome:
         """Extract the final page (in memory: the fetch streamed it already), then write the WARC records."""
         with self.stage("extract"):  # this thread's part: the extraction, or handing it to a worker
-            content = self._extract_final(fetch, page)  # None for a 304: its text is the confirmed capture's
+            content = self._extract_final(fetch, page) if page.extract else None  # None for a 304 too
+            requisites = _requisites_of(fetch, page) if page.find_requisites else ()
         if content is not None and content.in_worker and self.stage_times is not None:
             self.stage_times.add("extract", content.cpu_seconds)
         extracted = content.extracted if content is not None else None
@@ -244,7 +264,7 @@ class Capturer:
                 # One capture event, one WARC-Date (WARC/1.1 5.4): the outlinks are dated as their response.
                 self.recorder.write_metadata(fetch.final_url, response_ref.record_id, outlinks, date=response_ref.date)
         captures = tuple(capture_rows(fetch, refs, content, previous))
-        return UrlOutcome(fetch.url, captures, extracted, response_ref)
+        return UrlOutcome(fetch.url, captures, extracted, response_ref, requisites=requisites)
 
     def _extract_final(self, fetch: Fetch, page: PageKind) -> ExtractedPage | None:
         final = fetch.final
@@ -256,4 +276,23 @@ class Capturer:
         except Exception:  # extraction of hostile HTML must fail this page only
             log.exception("extraction failed for %s", final.url)
             return None
+
+
+def _requisites_of(fetch: Fetch, page: PageKind) -> tuple[Requisite, ...]:
+    """The requisites a complete 2xx HTML page or stylesheet names (what was read of it: the extraction cap)."""
+    final = fetch.final
+    if final is None or not 200 <= final.status < 300:
+        return ()
+    charset = charset_of(final.header("Content-Type"))
+    try:
+        if final.content_type == CSS_TYPE:
+            return tuple(css_requisites(final.body.decoded.decode(charset or "utf-8", errors="replace"), final.url))
+        if final.content_type in HTML_TYPES:
+            found = html_requisites(decode_html(final.body.decoded, charset), final.url)
+            return tuple(r for r in found if not (page.in_iframe and r.kind == RequisiteKind.IFRAME))
+    except LookupError:  # an unknown charset name
+        return ()
+    except Exception:  # hostile markup must fail this page's requisites only
+        log.exception("reading the requisites of %s failed", final.url)
+    return ()
 

@@ -18,12 +18,14 @@ from archiver.errors import RecordError
 from archiver.fetch.task_run import TaskRun
 from archiver.judge.classify import Classification
 from archiver.models import Article, Capture, Extracted, Observation
+from archiver.pipeline.browser_capture import browser_capturer, with_browser_capture
 from archiver.pipeline.capture import Capturer, StopRequested, UrlOutcome, unfetched_capture
 from archiver.pipeline.check_results import Checked, previous_captures, record_check
 from archiver.pipeline.conditional import PreviousCapture
 from archiver.pipeline.extraction import PageExtractor
 from archiver.pipeline.memento_lookups import find_public_copies
 from archiver.pipeline.references import RunReferences
+from archiver.pipeline.requisites import RequisiteItem, RunRequisites, previous_requisite, with_stored_requisites
 from archiver.pipeline.summary import ArticleSummary, CheckSummary, RunScope
 from archiver.pipeline.timing import StageTimes, stage_timer
 from archiver.settings import Settings
@@ -63,6 +65,7 @@ class Pipeline:
         self.run_id: int | None = None  # the run in progress, for a daemon that must close it itself
         self.capturer = Capturer(fetcher, recorder, settings.fetch, sleep=sleep, stage_times=stage_times,
                                  should_stop=should_stop, extractor=extractor)
+        self.browser = browser_capturer(settings, fetcher, recorder, self._previous_payload)
         self.stage = stage_timer(stage_times)  # benchmarks' CPU account of the "store" stage
         self.on_progress = on_progress or (lambda advance=0, total=0, description="": None)
 
@@ -132,36 +135,71 @@ class Pipeline:
                 for url in batch:
                     run.put(url, url)
                 self.on_progress(total=len(batch))
+            requisites = RunRequisites(self.settings.capture, run.put, self._write_embeds)
             for item, outcome, error in run.results():
                 if self.should_stop():
                     run.stop()  # queued work waits for the next run; running fetches finish
-                url = item.article.url if isinstance(item, _ArticleItem) else item
+                url = item.article.url if isinstance(item, _ArticleItem) else getattr(item, "url", item)
                 outcome = self._outcome_or_failure(url, outcome, error, run)
                 if outcome is None:
+                    continue
+                if isinstance(item, RequisiteItem):
+                    self._store_requisite(item, outcome, requisites, run_id)
                     continue
                 if isinstance(item, _ArticleItem):
                     self.on_progress(advance=1, description=url)
                     summary, extracted = self._store_article(item.article_id, item.article, outcome, run_id, checks)
                     summaries[item.article_id] = summary
+                    requisites.page_captured(outcome, item.article_id, self.settings.fetch.robots_ignore_for_articles)
                     if references is not None and extracted is not None:
                         self._queue_references(run, references, summary, extracted, run_id, checks)
                     continue
                 self.on_progress(advance=1)
                 _, checked = self._store_check(outcome, run_id, references.article_of(url) if references else None)
                 checks.note(checked)
+                requisites.page_captured(outcome, None, False)
                 if references is not None:
                     references.checked(outcome)
         self._store_probe_captures(run_id)
         return [summaries[article_id] for article_id, _ in registered if article_id in summaries]
 
-    def _capture_item(self, item: _ArticleItem | str) -> UrlOutcome:
-        """On a worker: capture an article page, or check a reference, with its last complete capture."""
+    def _capture_item(self, item: _ArticleItem | RequisiteItem | str) -> UrlOutcome:
+        """On a worker: capture an article page, check a reference, or fetch a requisite, each with its
+        last complete capture."""
+        capture = self.settings.capture
+        if isinstance(item, RequisiteItem):
+            with self.stage("store"):
+                previous = previous_requisite(self.store, item.url)
+            outcome = self.capturer.capture_once(item.url, previous, item.page_kind(capture.css_depth))
+            return with_stored_requisites(outcome, item, previous, self.settings.storage.warc_dir, capture.css_depth,
+                                          self.settings.fetch.max_extract_bytes)
         if isinstance(item, _ArticleItem):
             # No validators for an article page: its links and metadata come from its body, so a 304 would
             # leave nothing to extract them from. An unchanged page is still written as a small revisit record.
             previous = self._previous(item.article.url, validators=False)
-            return self.capturer.check(item.article.url, previous, article=True)
-        return self.capturer.check(item, self._previous(item))
+            outcome = self.capturer.check(item.article.url, previous, article=True,
+                                          requisites=capture.requisites_for_articles and self.browser is None)
+            if self.browser is None:
+                return outcome
+            return with_browser_capture(self.browser, outcome, ignore_robots=self.settings.fetch.robots_ignore_for_articles)
+        return self.capturer.check(item, self._previous(item), requisites=capture.requisites_for_references)
+
+    def _previous_payload(self, url: str) -> PreviousCapture | None:
+        """On a worker: a URL's last complete capture, for a revisit record (no validators: the browser needs
+        the body itself, which a 304 would not bring)."""
+        with self.stage("store"):
+            return previous_requisite(self.store, url, validators=False)
+
+    def _store_requisite(self, item: RequisiteItem, outcome: UrlOutcome, requisites: RunRequisites,
+                         run_id: int) -> None:
+        """A requisite's capture rows (for the next run's validators and exports), then its pages told."""
+        with self.stage("store"):
+            self.store.add_captures([_tagged(c, requisites.article_of(item.url), run_id) for c in outcome.captures])
+        requisites.fetched(item, outcome)
+
+    def _write_embeds(self, page_url: str, response_id: str, date: datetime, lines: list[tuple[str, str]]) -> None:
+        """The metadata record tying a page to its requisites (written once they are all recorded)."""
+        self.capturer.recorder.write_metadata(page_url, response_id, lines, date=date)
 
     def _previous(self, url: str, *, validators: bool = True) -> PreviousCapture | None:
         with self.stage("store"):  # a read on the worker: rows are written on the cycle's thread only
@@ -209,6 +247,7 @@ class Pipeline:
         summary = ArticleSummary(url=article.url, article_id=article_id)
         def store_page() -> Checked:
             capture_ids = self.store.add_captures([_tagged(c, article_id, run_id) for c in page.captures])
+            self.store.add_captures([_tagged(c, article_id, run_id) for c in page.extra_captures])
             checked = record_check(self.store, self.settings.health, page, capture_ids, self.clock(), run_id,
                                    seed_text=article.seed_text, keep_diff=True)
             self.store.set_article_health(article_id, checked.verdict, checked.row.checked_at, checked.next_check_at)

@@ -8,6 +8,9 @@ means changes since then. Reads only; the store is never written.
 
 from __future__ import annotations
 
+import base64
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timezone
 
 from archiver.judge.compare import unified_diff
@@ -17,6 +20,9 @@ from archiver.report.model import (
 )
 from archiver.report.timeline import changes_since, run_history
 from archiver.settings import Settings
+
+THUMBNAIL_PREFIX = "urn:thumbnail:"  # the resource record of a browser capture's first screen (pipeline/browser_capture.py)
+ThumbnailReader = Callable[[Capture], bytes | None]
 from archiver.urls import normalize_url
 
 DRIFT_CHANGES = ("drifted", "off_topic")
@@ -36,8 +42,12 @@ def parse_since(text: str) -> datetime | None:
 
 
 def build_report(store, settings: Settings, *, now: datetime, since: datetime | None = None,
-                 article_url: str | None = None, fail_on: tuple[str, ...] = DEFAULT_FAIL_ON) -> ReportData:
-    """The report over every article (or the one at `article_url`; LookupError if it is not registered)."""
+                 article_url: str | None = None, fail_on: tuple[str, ...] = DEFAULT_FAIL_ON,
+                 thumbnails: ThumbnailReader | None = None) -> ReportData:
+    """The report over every article (or the one at `article_url`; LookupError if it is not registered).
+
+    `thumbnails(capture)` reads a browser capture's thumbnail record (pipeline.thumbnail_reader): the report
+    shows it beside the article's archived-copy link."""
     article_id = None
     if article_url is not None:
         article_id = store.get_article_id(normalize_url(article_url))
@@ -60,6 +70,8 @@ def build_report(store, settings: Settings, *, now: datetime, since: datetime | 
                        for link in _still_linked(links_by_article[row["id"]])))
         for row in article_rows
     )
+    if thumbnails is not None:
+        articles = tuple(_with_thumbnail(store, article, thumbnails) for article in articles)
     history, cutoff = run_history(store, articles), since
     if cutoff is None and history:
         cutoff = history[-1].started_at
@@ -117,6 +129,15 @@ def _article(store, row: dict, latest, captures: CapturesByUrl, replay: str,
         links=links, clean_title=row["clean_title"],
         date_raw=row["published_raw"] if row["published"] else row["seed_date"], modified=row["modified"],
     )
+
+
+def _with_thumbnail(store, article: ArticleReport, read: ThumbnailReader) -> ArticleReport:
+    key = THUMBNAIL_PREFIX + article.url
+    shots = [capture for _, capture in store.report_captures([key]).get(key, []) if capture.warc_file]
+    data = read(shots[-1]) if shots else None
+    if not data:
+        return article
+    return replace(article, thumbnail="data:image/jpeg;base64," + base64.b64encode(data).decode("ascii"))
 
 
 def _diff_against_baseline(store, by_id: dict[int, Capture], observation) -> str | None:

@@ -107,6 +107,7 @@ class ArticleReport:
     clean_title: str | None = None  # the title without the site's name (schema 1.1)
     date_raw: str | None = None  # the publication date as the page (or seed document) wrote it (schema 1.1)
     modified: str | None = None  # the page's modified date, normalised as `date` (schema 1.1)
+    thumbnail: str | None = None  # a data: URL of the latest browser capture's first screen (JPEG), if any
 
     @property
     def label(self) -> str:

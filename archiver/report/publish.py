@@ -24,9 +24,9 @@ def reports_dir(settings: Settings) -> Path:
     return settings.storage.data_dir / "reports"
 
 
-def write_cycle_reports(store, settings: Settings, now: datetime) -> dict[str, Path]:
+def write_cycle_reports(store, settings: Settings, now: datetime, thumbnails=None) -> dict[str, Path]:
     """Build the full report (changes since the previous run) and publish it; return {format: report file}."""
-    return publish_reports(build_report(store, settings, now=now), reports_dir(settings))
+    return publish_reports(build_report(store, settings, now=now, thumbnails=thumbnails), reports_dir(settings))
 
 
 def publish_reports(data: ReportData, directory: Path) -> dict[str, Path]:

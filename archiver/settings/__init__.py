@@ -13,6 +13,7 @@ Only the standard library and archiver.errors are imported here: settings are on
 
 from archiver.settings.loading import load_settings
 from archiver.settings.tables import (
+    CaptureSettings,
     FetchSettings,
     HealthSettings,
     MementoSettings,
@@ -29,6 +30,7 @@ __all__ = [
     "DURATION",
     "SIZE",
     "TIMEGATES",
+    "CaptureSettings",
     "FetchSettings",
     "HealthSettings",
     "MementoSettings",

@@ -28,6 +28,8 @@ def validate(settings: Settings) -> None:
                           "empty (SQLite in data_dir) or a sqlite:// or postgresql+psycopg:// URL")
     _validate_feeds(settings.sources)
     _validate_memento(settings.memento)
+    if settings.capture.requisites not in ("articles", "all", "off"):
+        raise ConfigError("capture.requisites", settings.capture.requisites, '"articles", "all" or "off"')
 
 
 def _validate_feeds(sources: SourcesSettings) -> None:

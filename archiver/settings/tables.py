@@ -146,6 +146,31 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class CaptureSettings:
+    # Page requisites (stylesheets, images, icons, fonts, scripts, posters, iframes): "articles" (the
+    # registered pages), "all" (references too) or "off". config/archiver.toml explains each key.
+    requisites: str = "articles"
+    max_requisites: int = field(default=200, metadata=between(1, 10_000))  # per page
+    max_requisite_bytes: int = field(default=50_000_000, metadata=kind(SIZE, between=("1kB", "10GB")))  # per page
+    css_depth: int = field(default=3, metadata=between(0, 10))  # @import and url() followed this deep
+    # Browser capture (archiver/browser/): headless Chromium loads each article, every request it makes
+    # recorded through the Fetcher, and a full-page screenshot kept. `archive --browser` turns it on once.
+    browser: bool = False
+    browser_executable: str = "/usr/bin/chromium"
+    browser_timeout: float = field(default=30.0, metadata=kind(DURATION, between=("1s", "10m")))
+    browser_scrolls: int = field(default=20, metadata=between(0, 1000))
+    browser_concurrency: int = field(default=1, metadata=between(1, 16))  # Chromium instances at once
+
+    @property
+    def requisites_for_articles(self) -> bool:
+        return self.requisites in ("articles", "all")
+
+    @property
+    def requisites_for_references(self) -> bool:
+        return self.requisites == "all"
+
+
+@dataclass(frozen=True)
 class Settings:
     storage: StorageSettings = StorageSettings()
     fetch: FetchSettings = FetchSettings()
@@ -155,6 +180,7 @@ class Settings:
     report: ReportSettings = ReportSettings()
     memento: MementoSettings = MementoSettings()
     web: WebSettings = WebSettings()
+    capture: CaptureSettings = CaptureSettings()
 
 
 # Table name -> its dataclass: the tables a config file, ARCHIVER_<TABLE>_<KEY> or an override may name.
@@ -167,4 +193,5 @@ TABLES: dict[str, type] = {
     "report": ReportSettings,
     "memento": MementoSettings,
     "web": WebSettings,
+    "capture": CaptureSettings,
 }

@@ -171,6 +171,18 @@ class WarcRecorder:
         )
         return self._write_group([record])[0]
 
+    def write_resource(self, target_uri: str, content_type: str, data: bytes, *, concurrent_to: str | None = None,
+                       date: datetime | None = None) -> RecordRef:
+        """A `resource` record holding `data` as is (a screenshot: `urn:screenshot:<url>`, as Browsertrix names it)."""
+        headers = self._common_headers("resource", self._new_id(), target_uri, date or self._clock(), None)
+        if concurrent_to:
+            headers["WARC-Concurrent-To"] = concurrent_to
+        record = self._records.create_warc_record(
+            _safe_uri(target_uri), "resource", payload=BytesIO(data), length=len(data),
+            warc_content_type=content_type, warc_headers_dict=headers,
+        )
+        return self._write_group([record])[0]
+
     def close(self) -> None:
         """Close the current file: fsync, then rename `.open` to its final name."""
         with self._lock:

@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import gzip
 import http.client
-import os
 import signal
-import socket
 import subprocess
 import sys
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Iterator
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -31,7 +27,8 @@ from archiver.settings import load_settings
 from archiver.warc.index import find_captures, index_dir_of, read_index
 from archiver.warc.replay import check_bind_host, replay_address
 from support.fakeweb import serve_fakeweb
-from support.loopback import LoopbackServer, closed_port
+from support.loopback import LoopbackServer
+from support.replay_process import accepts_connections, free_port, start_replay, wait_until_serving
 from support.waiting import eventually
 
 WAIT = 60  # seconds: a bound for pywb to start (it loads its templates and rules first); it takes a few
@@ -68,19 +65,6 @@ class Replay:
         return find_captures(index_dir_of(self.settings.storage.data_dir), url)
 
 
-def accepts_connections(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def free_port() -> int:
-    with closed_port() as port:  # bound, then released on exit for replay to take
-        return port
-
-
 def archive(settings, url: str) -> None:
     with open_pipeline(settings) as pipeline:
         [summary] = pipeline.archive([article_from_cli(url)])
@@ -111,34 +95,6 @@ def replay(tmp_path_factory):
     with start_replay(folder, settings.storage.data_dir, template) as process:
         wait_until_serving(process, folder, port)
         yield Replay(port, settings, served, process)
-
-
-def wait_until_serving(process: subprocess.Popen, folder: Path, port: int) -> None:
-    """Until replay prints the URL it serves (it does once pywb accepts requests), or exits."""
-    announced = f"at http://127.0.0.1:{port}/{COLLECTION}/ (Ctrl-C to stop)"
-    assert eventually(lambda: announced in (folder / "replay.stdout").read_text() or process.poll() is not None,
-                      timeout=WAIT)
-    assert process.poll() is None, (folder / "replay.stderr").read_text()
-
-
-@contextmanager
-def start_replay(folder: Path, data_dir: Path, template: str, *flags: str) -> Iterator[subprocess.Popen]:
-    """`python -m archiver replay` with its output in files (a pipe nobody reads could fill); stopped on exit."""
-    environment = {name: value for name, value in os.environ.items() if not name.startswith("ARCHIVER_")}
-    environment["ARCHIVER_REPORT_REPLAY_URL"] = template  # host, port and collection all come from here
-    with open(folder / "replay.stdout", "wb") as stdout, open(folder / "replay.stderr", "wb") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "archiver", "--data-dir", str(data_dir), "replay", *flags],
-                                   stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, cwd=folder, env=environment)
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=WAIT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def all_entries(settings):
