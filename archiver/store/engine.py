@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -130,6 +131,7 @@ class Database:
         self.engine = engine
         self.url = url
         self.display_url = redacted(url)
+        self._local = threading.local()  # this thread's open transaction(), which reads and writes join
 
     @property
     def backend(self) -> str:
@@ -150,12 +152,39 @@ class Database:
             raise error(f"cannot {doing} ({self.display_url}): {_reason(exc)}") from exc
 
     @contextmanager
+    def transaction(self, doing: str) -> Iterator[None]:
+        """One write transaction for every read and write this thread makes inside the block: all or nothing.
+
+        Not retried here (the caller repeats the whole unit of work); a nested one joins the outer.
+        """
+        if getattr(self._local, "connection", None) is not None:
+            yield
+            return
+        with self.errors(doing), self.engine.connect() as connection:
+            connection = connection.execution_options(sqlite_begin="IMMEDIATE")
+            with connection.begin():
+                self._local.connection = connection
+                try:
+                    yield
+                finally:
+                    self._local.connection = None
+
+    @contextmanager
     def read(self, doing: str) -> Iterator[Connection]:
+        joined = getattr(self._local, "connection", None)
+        if joined is not None:
+            with self.errors(doing):
+                yield joined
+            return
         with self.errors(doing), self.engine.connect() as connection, connection.begin():
             yield connection
 
     def write(self, doing: str, work: Callable[[Connection], T]) -> T:
         """Run `work` in one short write transaction, retrying it whole when the database is locked."""
+        joined = getattr(self._local, "connection", None)
+        if joined is not None:
+            with self.errors(doing):
+                return work(joined)
 
         def attempt() -> T:
             with self.engine.connect() as connection:

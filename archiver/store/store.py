@@ -15,13 +15,15 @@ from archiver.store.engine import Database, connect
 from archiver.store.migrate import current_revision, upgrade_to_head
 from archiver.store.observations import HealthQueries
 from archiver.store.public_copies import PublicCopyQueries
+from archiver.store.queue_items import QueueQueries
 from archiver.store.reports import ReportQueries
 from archiver.store.runs import RunQueries
 
 CLOSED_WARCS = "*.warc.gz"  # archiver.warc.files names them so; the store does not import the warc room
 
 
-class Store(ArticleQueries, CaptureQueries, RunQueries, HealthQueries, ReportQueries, PublicCopyQueries):
+class Store(ArticleQueries, CaptureQueries, RunQueries, HealthQueries, ReportQueries, PublicCopyQueries,
+            QueueQueries):
     """Articles, links, captures, runs, link health and public-archive look-ups in SQLite (default) or PostgreSQL.
 
     Every method is one short transaction; datetimes go in and come out
@@ -48,6 +50,15 @@ class Store(ArticleQueries, CaptureQueries, RunQueries, HealthQueries, ReportQue
             database.dispose()
             raise
         return cls(database)
+
+    @property
+    def backend(self) -> str:
+        """"sqlite" or "postgresql"."""
+        return self._db.backend
+
+    def transaction(self, doing: str) -> AbstractContextManager[None]:
+        """Every Store call this thread makes inside the block in one transaction: all stored, or none."""
+        return self._db.transaction(doing)
 
     @property
     def url(self) -> str:
