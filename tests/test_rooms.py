@@ -35,9 +35,13 @@ OWNERS = {
     "feedparser": ("sources/",),
     "pywb": ("warc/replay.py",),
     "gevent": ("warc/replay.py",),  # pywb's server; monkey-patches the process that imports it
+    "dramatiq": ("queue/",),  # queue mode: messages and workers
+    "redis": ("queue/",),  # the broker's Redis, and politeness shared through it
+    "boto3": ("warc/bucket.py",),  # WARCs in an S3-compatible bucket
+    "botocore": ("warc/bucket.py",),
 }
 GROUND_FLOOR = ("models.py", "errors.py", "urls.py", "logs.py", "processes.py", "settings/", "__init__.py", "__main__.py")
-ROOMS = ("sources/", "fetch/", "warc/", "extract/", "judge/", "store/", "report/", "pipeline/", "daemon/", "cli/")
+ROOMS = ("sources/", "fetch/", "warc/", "extract/", "judge/", "store/", "report/", "pipeline/", "daemon/", "queue/", "cli/")
 # What judge/ may import: pure computation from the standard library, and our own vocabulary.
 PURE_STDLIB = {"__future__", "dataclasses", "datetime", "typing", "re", "html", "math", "difflib", "hashlib",
                "unicodedata", "collections", "enum", "email", "urllib", "itertools", "functools"}

@@ -5,8 +5,9 @@
     store.close()
 """
 
+from archiver.store.queue_items import QueueItem, RunProgress, WarcObject, WorkerRow
 from archiver.store.rows import ObservationRow
-from archiver.store.runs import HEARTBEAT_INTERVAL
+from archiver.store.runs import HEARTBEAT_INTERVAL, this_host
 from archiver.store.store import Store
 
-__all__ = ["HEARTBEAT_INTERVAL", "ObservationRow", "Store"]
+__all__ = ["HEARTBEAT_INTERVAL", "ObservationRow", "QueueItem", "RunProgress", "Store", "WarcObject", "WorkerRow", "this_host"]
