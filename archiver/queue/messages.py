@@ -29,7 +29,6 @@ from archiver.store import QueueItem
 log = logging.getLogger("archiver.queue")
 
 ACTOR_NAME = "capture_url"
-TIME_LIMIT_MS = 24 * 3600 * 1000  # Dramatiq's default (10 min) would interrupt a slow host's fetch mid-write
 
 
 class BadMessage(Exception):
@@ -99,5 +98,7 @@ def declare_actor(broker: RedisBroker, work: QueuedWork, send: Sender, activity:
             log.error("rejected a message, dead-lettered: %s", exc)
             raise
 
+    # No time limit: the broker has no TimeLimit middleware (it would interrupt a slow host's fetch
+    # mid-write); every request has its own deadline instead.
     return dramatiq.actor(rejecting, broker=broker, actor_name=ACTOR_NAME, queue_name=URL_QUEUE,
-                          throws=(BadMessage,), time_limit=TIME_LIMIT_MS)
+                          throws=(BadMessage,))

@@ -1,0 +1,97 @@
+"""Several worker processes on one machine standing in for several machines: real Redis, PostgreSQL and S3."""
+
+from __future__ import annotations
+
+import subprocess
+from contextlib import ExitStack
+
+import boto3
+import pytest
+import sqlalchemy
+
+from archiver.store.schema import captures, observations, queue_items, warc_objects
+from support.cluster import WAIT, processes, serve_loop_web
+from support.waiting import eventually
+from support.warc_audit import read_record
+
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(300)]
+
+
+def rows(database: str, query):
+    engine = sqlalchemy.create_engine(database)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(query).all()
+    finally:
+        engine.dispose()
+
+
+def start_workers(cluster, tmp_path, children, count: int, threads: int = 4):
+    for n in range(count):
+        children.append(cluster.command(tmp_path / f"machine-{n}", "worker", "--threads", str(threads),
+                                        log=tmp_path / f"worker-{n}.log"))
+    return children[-count:]
+
+
+def queue_run(cluster, tmp_path, urls, log_name="queue.log") -> subprocess.Popen:
+    return cluster.command(tmp_path / "scheduler", "archive", "--queue", *urls, log=tmp_path / log_name)
+
+
+def assert_each_url_once(cluster, web, run_id: int) -> None:
+    observed = rows(cluster.database, sqlalchemy.select(observations.c.url).where(observations.c.run_id == run_id))
+    urls = [row.url for row in observed]
+    assert sorted(urls) == sorted(web.urls), "every URL observed exactly once in the run"
+    first_hops = rows(cluster.database, sqlalchemy.select(captures.c.requested_url)
+                      .where(captures.c.run_id == run_id, captures.c.hop == 0, captures.c.article_id.is_not(None)
+                             | captures.c.requested_url.in_(web.urls)))
+    fetched = [row.requested_url for row in first_hops if row.requested_url in web.urls]
+    assert sorted(fetched) == sorted(web.urls), "one fetch (hop 0 capture) per URL per run"
+    undone = rows(cluster.database, sqlalchemy.select(queue_items.c.url).where(queue_items.c.run_id == run_id,
+                                                                               queue_items.c.done_at.is_(None)))
+    assert undone == []
+
+
+def assert_captures_in_bucket(cluster, run_id: int, tmp_path) -> None:
+    """Every capture row with a WARC record points at that record in a WARC uploaded to the bucket."""
+    def all_shipped() -> bool:
+        files = {r.warc_file for r in rows(cluster.database, sqlalchemy.select(captures.c.warc_file)
+                                           .where(captures.c.warc_file.is_not(None)))}
+        shipped = {r.warc_file for r in rows(cluster.database, sqlalchemy.select(warc_objects.c.warc_file))}
+        return bool(files) and files <= shipped
+
+    assert eventually(all_shipped, WAIT), "every WARC a capture row names is in the bucket"
+    s3 = boto3.client("s3", endpoint_url=cluster.s3_endpoint, aws_access_key_id="test", aws_secret_access_key="test",
+                      region_name="us-east-1")
+    keys = {r.warc_file: r.object_key for r in rows(cluster.database, sqlalchemy.select(warc_objects))}
+    local = {}
+    for name, key in keys.items():
+        local[name] = tmp_path / "from-bucket" / name
+        local[name].parent.mkdir(exist_ok=True)
+        s3.download_file(cluster.bucket, key, str(local[name]))
+    recorded = rows(cluster.database, sqlalchemy.select(captures).where(captures.c.run_id == run_id,
+                                                                       captures.c.record_id.is_not(None)))
+    assert recorded
+    for capture in recorded:
+        record = read_record(local[capture.warc_file], capture.warc_offset, capture.warc_length)
+        assert (record["record_id"], record["uri"]) == (capture.record_id, capture.url)
+
+
+def run_id_of(cluster) -> int:
+    ids = rows(cluster.database, sqlalchemy.select(queue_items.c.run_id).distinct())
+    assert len(ids) == 1
+    return ids[0].run_id
+
+
+def test_three_workers_capture_every_url_exactly_once_and_ship_the_warcs(cluster, tmp_path):
+    with ExitStack() as stack:
+        web = serve_loop_web(stack, articles=3, references=8, hosts=3, delay=0.02)
+        children = stack.enter_context(processes())
+        start_workers(cluster, tmp_path, children, 3)
+        enqueuer = queue_run(cluster, tmp_path, web.articles)
+        children.append(enqueuer)
+        assert enqueuer.wait(timeout=WAIT) == 0, (tmp_path / "queue.log").read_text()
+        run_id = run_id_of(cluster)
+        assert_each_url_once(cluster, web, run_id)
+        assert_captures_in_bucket(cluster, run_id, tmp_path)
+        workers = {r.worker for r in rows(cluster.database, sqlalchemy.select(queue_items.c.worker))}
+        assert len(workers) >= 2, "the work was shared between worker processes"
