@@ -6,9 +6,7 @@ import boto3
 import pytest
 import redis
 
-from support.cluster import MACHINE_REDIS, S3_KEYS, Cluster, moto_s3, redis_keys_cleaned
-
-BUCKET = "archive"
+from support.cluster import BUCKET, MACHINE_REDIS, S3_KEYS, Cluster, moto_s3, redis_keys_cleaned
 
 
 @pytest.fixture
@@ -25,7 +23,7 @@ def s3_endpoint() -> Iterator[str]:
 @pytest.fixture
 def cluster(postgres_url, s3_endpoint) -> Iterator[Cluster]:
     """One test's cluster: its own PostgreSQL schema, its own namespace on the machine's Redis, an S3 server."""
-    made = Cluster(database=postgres_url, broker_url=MACHINE_REDIS, s3_endpoint=s3_endpoint, bucket=BUCKET)
+    made = Cluster(database=postgres_url, broker_url=MACHINE_REDIS, s3_endpoint=s3_endpoint)
     client = redis.StrictRedis.from_url(MACHINE_REDIS)
     try:
         yield made

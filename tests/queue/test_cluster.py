@@ -6,11 +6,15 @@ import subprocess
 from contextlib import ExitStack
 
 import boto3
+import dramatiq
 import pytest
 import sqlalchemy
 
+from archiver.queue import URL_QUEUE, make_broker, queue_depth
+from archiver.settings import QueueSettings
+
 from archiver.store.schema import captures, observations, queue_items, warc_objects
-from support.cluster import WAIT, processes, serve_loop_web
+from support.cluster import WAIT, Cluster, OwnRedis, processes, serve_loop_web
 from support.waiting import eventually
 from support.warc_audit import read_record
 
@@ -95,3 +99,80 @@ def test_three_workers_capture_every_url_exactly_once_and_ship_the_warcs(cluster
         assert_captures_in_bucket(cluster, run_id, tmp_path)
         workers = {r.worker for r in rows(cluster.database, sqlalchemy.select(queue_items.c.worker))}
         assert len(workers) >= 2, "the work was shared between worker processes"
+        # Politeness across the cluster: three workers of four threads, and no host ever saw more than
+        # per_host_concurrency (2) requests at once, as the loopback servers counted them.
+        assert web.counter.most and max(web.counter.most.values()) <= 2, dict(web.counter.most)
+
+
+def test_a_worker_killed_mid_run_has_its_urls_redelivered_and_nothing_is_lost_or_doubled(cluster, tmp_path):
+    with ExitStack() as stack:
+        web = serve_loop_web(stack, articles=2, references=10, hosts=3, delay=0.25)
+        children = stack.enter_context(processes())
+        doomed, *_ = start_workers(cluster, tmp_path, children, 3)
+        enqueuer = queue_run(cluster, tmp_path, web.articles)
+        children.append(enqueuer)
+        assert eventually(lambda: done_count(cluster) >= 3, WAIT), "the run started"
+        doomed.kill()  # SIGKILL: mid-fetch, its prefetched messages unacknowledged, its WARC left .open
+        doomed.wait()
+        assert enqueuer.wait(timeout=WAIT) == 0, (tmp_path / "queue.log").read_text()
+        run_id = run_id_of(cluster)
+        assert_each_url_once(cluster, web, run_id)
+        # A worker started again on the killed one's machine recovers its .open WARC and ships it.
+        children.append(cluster.command(tmp_path / "machine-0", "worker", log=tmp_path / "worker-0-again.log"))
+        assert_captures_in_bucket(cluster, run_id, tmp_path)
+
+
+def test_a_redis_restart_mid_run_loses_nothing(postgres_url, s3_endpoint, tmp_path):
+    own = OwnRedis(tmp_path)
+    own.start()
+    cluster = Cluster(database=postgres_url, broker_url=own.url, s3_endpoint=s3_endpoint)
+    try:
+        with ExitStack() as stack:
+            web = serve_loop_web(stack, articles=2, references=10, hosts=3, delay=0.25)
+            children = stack.enter_context(processes())
+            start_workers(cluster, tmp_path, children, 2)
+            enqueuer = queue_run(cluster, tmp_path, web.articles)
+            children.append(enqueuer)
+            assert eventually(lambda: done_count(cluster) >= 3, WAIT), "the run started"
+            own.stop()
+            own.start()  # the same port and append-only file: its messages are back
+            assert enqueuer.wait(timeout=WAIT) == 0, (tmp_path / "queue.log").read_text()
+            assert_each_url_once(cluster, web, run_id_of(cluster))
+    finally:
+        own.stop()
+
+
+def test_bad_messages_are_rejected_logged_and_dead_lettered_and_the_worker_goes_on(cluster, tmp_path):
+    settings = QueueSettings(broker_url=cluster.broker_url, namespace=cluster.namespace)
+    broker = make_broker(settings)
+    try:
+        for args in (("not a run id",), (10**9, "http://127.0.0.9/never-queued"), (1, "")):
+            broker.enqueue(dramatiq.Message(queue_name=URL_QUEUE, actor_name="capture_url", args=args, kwargs={},
+                                            options={}))
+        with ExitStack() as stack:
+            web = serve_loop_web(stack, articles=1, references=2, hosts=1, delay=0.0)
+            children = stack.enter_context(processes())
+            start_workers(cluster, tmp_path, children, 1, threads=2)
+            assert eventually(lambda: queue_depth(settings).dead == 3, WAIT), queue_depth(settings)
+            enqueuer = queue_run(cluster, tmp_path, web.articles)
+            children.append(enqueuer)
+            assert enqueuer.wait(timeout=WAIT) == 0, (tmp_path / "queue.log").read_text()
+            assert_each_url_once(cluster, web, run_id_of(cluster))
+        log = (tmp_path / "worker-0.log").read_text()
+        assert log.count("rejected a message, dead-lettered") == 3, log
+        assert "malformed message" in log and "no run 1000000000" in log
+    finally:
+        broker.close()
+
+
+def test_queue_mode_on_sqlite_exits_3_with_the_reason(cluster, tmp_path):
+    sqlite = Cluster(database="", broker_url=cluster.broker_url, namespace=cluster.namespace)
+    for args in (("archive", "--queue", "http://127.0.0.9/a"), ("worker",)):
+        child = sqlite.command(tmp_path / "data", *args, log=tmp_path / "out.log")
+        assert child.wait(timeout=WAIT) == 3
+        assert "PostgreSQL" in (tmp_path / "out.log").read_text()
+    assert queue_depth(QueueSettings(broker_url=cluster.broker_url, namespace=cluster.namespace)).waiting == 0
+
+
+def done_count(cluster) -> int:
+    return len(rows(cluster.database, sqlalchemy.select(queue_items.c.id).where(queue_items.c.done_at.is_not(None))))

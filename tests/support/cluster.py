@@ -26,6 +26,7 @@ from support.waiting import eventually
 
 MACHINE_REDIS = "redis://127.0.0.1:6379/0"
 WAIT = 60.0  # an upper bound on waiting for workers: reached only when a test is failing
+BUCKET = "archive"  # made by the tests' S3 fixture, as an operator makes it before starting workers
 S3_KEYS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1"}
 
 
@@ -37,7 +38,7 @@ class Cluster:
     broker_url: str
     namespace: str = field(default_factory=lambda: f"t{uuid.uuid4().hex[:12]}")
     s3_endpoint: str = ""
-    bucket: str = "archive"
+    bucket: str = BUCKET
     extra: dict[str, str] = field(default_factory=dict)
 
     def env(self) -> dict[str, str]:
