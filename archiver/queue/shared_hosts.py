@@ -2,8 +2,9 @@
 
 Each host (scheme, name, port) has, under NAMESPACE:host:<key>:
   slots    a sorted set of leases, scored by when each expires. A request takes a lease only
-           while fewer than per_host_concurrency are live; a killed worker's leases expire on
-           their own (after the longest a request may take), so its host is never stuck.
+           while fewer than per_host_concurrency are live. A live worker renews its leases every
+           third of the lease time (queue.heartbeat_timeout); a killed worker's expire on their own,
+           so its hosts are free again as soon as its messages are redelivered.
   next     the earliest time (ms, Redis's clock) the next request may start: each start
            pushes it by the host's delay (per_host_delay, Crawl-delay, back-off: the largest).
   backoff  a delay a 429/503 imposed, for every worker, until it expires.
@@ -17,6 +18,7 @@ slot); while Redis is unreachable it waits for Redis (broker.patiently).
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 
@@ -24,6 +26,8 @@ from dramatiq.brokers.redis import RedisBroker
 
 from archiver.fetch.hosts import HostKey
 from archiver.queue.broker import patiently
+
+log = logging.getLogger("archiver.queue")
 
 # KEYS: slots, next, backoff. ARGV: limit, delay ms, lease ms, token.
 # Returns 0 when the start is taken, else how many ms to wait before asking again.
@@ -44,6 +48,15 @@ redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
 if delay > 0 then redis.call('SET', KEYS[2], now + delay, 'PX', delay) end
 return 0
 """
+# KEYS: slots. ARGV: lease ms, tokens...: the leases still held are pushed back by a lease time.
+_RENEW = """
+redis.replicate_commands()
+local t = redis.call('TIME')
+local until_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[1])
+for i = 2, #ARGV do redis.call('ZADD', KEYS[1], 'XX', until_ms, ARGV[i]) end
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[1]))
+return 0
+"""
 SLOT_WAIT_MS = 50  # a full host is asked again this often (a freed slot is not signalled)
 
 
@@ -55,8 +68,30 @@ class RedisSharedHosts:
         self.concurrency = max(1, concurrency)
         self._lease_ms = int(lease_seconds * 1000)
         self._take = self._client.register_script(_TAKE_START)
+        self._renew = self._client.register_script(_RENEW)
         self._pause = threading.Event()  # never set: a bounded pause between asks
         self.round_trips = 0  # Redis calls made, for the benchmark's per-URL overhead
+        self._held: dict[str, HostKey] = {}  # lease token -> host, while its request runs
+        self._held_lock = threading.Lock()
+        self._closing = threading.Event()
+        self._renewer = threading.Thread(target=self._renew_leases, name="lease-renewer", daemon=True)
+        self._renewer.start()
+
+    def close(self) -> None:
+        self._closing.set()
+        self._renewer.join()
+
+    def _renew_leases(self) -> None:
+        while not self._closing.wait(self._lease_ms / 3000):
+            with self._held_lock:
+                by_host: dict[HostKey, list[str]] = {}
+                for token, key in self._held.items():
+                    by_host.setdefault(key, []).append(token)
+            for key, tokens in by_host.items():
+                try:
+                    self._renew(keys=self._keys(key)[:1], args=[self._lease_ms, *tokens])
+                except Exception as exc:  # noqa: BLE001 -- Redis away: the next round tries again
+                    log.warning("cannot renew host slots of %s: %s", key, exc)
 
     def _keys(self, key: HostKey) -> list[str]:
         base = f"{self._prefix}:host:{key}"
@@ -69,10 +104,14 @@ class RedisSharedHosts:
             wait_ms = patiently(lambda: self._take(keys=keys, args=[self.concurrency, int(delay * 1000),
                                                                     self._lease_ms, token]), "take a host slot")
             if int(wait_ms) == 0:
+                with self._held_lock:
+                    self._held[token] = key
                 return token
             self._pause.wait(int(wait_ms) / 1000)
 
     def finish(self, key: HostKey, token: str) -> None:
+        with self._held_lock:
+            self._held.pop(token, None)
         self.round_trips += 1
         patiently(lambda: self._client.zrem(self._keys(key)[0], token), "free a host slot")
 

@@ -34,16 +34,13 @@ from archiver.store import this_host
 log = logging.getLogger("archiver.queue")
 
 BEAT = 2.0  # seconds between a worker's heartbeats and idle checks
-LEASE_MARGIN = 60.0  # a host slot's lease outlives the longest request by this much
 
 
 def serve(settings: Settings, threads: int, stop: threading.Event, on_ready=lambda name: None) -> int:
     """One worker process: handle messages with `threads` threads until `stop` is set; return messages handled."""
     name = f"{this_host()}:{os.getpid()}"
     broker = make_broker(settings.queue)
-    fetch = settings.fetch
-    shared = RedisSharedHosts(broker, fetch.per_host_concurrency,
-                              lease_seconds=fetch.total_timeout * (fetch.retries + 1) + LEASE_MARGIN)
+    shared = RedisSharedHosts(broker, settings.fetch.per_host_concurrency, lease_seconds=settings.queue.heartbeat_timeout)
     activity = Activity()
     try:
         with open_queued_work(settings, shared, name) as work:
@@ -60,6 +57,7 @@ def serve(settings: Settings, threads: int, stop: threading.Event, on_ready=lamb
                 worker.stop(timeout=int(settings.schedule.stop_timeout * 1000))
                 work.store.forget_worker(name)
     finally:
+        shared.close()
         broker.close()
     log.info("worker %s stopped after %d message(s)", name, activity.processed)
     return activity.processed

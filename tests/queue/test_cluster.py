@@ -12,6 +12,7 @@ import sqlalchemy
 
 from archiver.queue import URL_QUEUE, make_broker, queue_depth
 from archiver.settings import QueueSettings
+from archiver.store import Store
 
 from archiver.store.schema import captures, observations, queue_items, warc_objects
 from support.cluster import WAIT, Cluster, OwnRedis, processes, serve_loop_web
@@ -31,6 +32,7 @@ def rows(database: str, query):
 
 
 def start_workers(cluster, tmp_path, children, count: int, threads: int = 4):
+    Store.open(cluster.database).close()  # the schema, before the test reads its tables
     for n in range(count):
         children.append(cluster.command(tmp_path / f"machine-{n}", "worker", "--threads", str(threads),
                                         log=tmp_path / f"worker-{n}.log"))
