@@ -12,18 +12,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from archiver.fetch import Fetcher
+from archiver.fetch.shared import SharedHosts
 from archiver.pipeline.capture import Capturer, UrlOutcome
 from archiver.pipeline.cycle import ArticleSummary, CheckSummary, Pipeline, WallClock, article_from_cli, utc_now
 from archiver.pipeline.extraction import PageExtractor
 from archiver.pipeline.queued_runs import QueuedRun, QueuedRuns, RunNotFinished, require_shared_database
 from archiver.pipeline.queued_work import QueuedWork, UnknownWork
 from archiver.pipeline.storage import prepare_data_dir
-from archiver.pipeline.warc_shipping import WarcShipper, fill_local_cache, open_bucket
 from archiver.pipeline.timing import STAGES, StageTimes
+from archiver.pipeline.warc_shipping import WarcShipper, fill_local_cache, open_bucket
 from archiver.settings import FetchSettings, Settings
 from archiver.sources.documents import load_configured_sources
 from archiver.store import Store
-from archiver.fetch.shared import SharedHosts
 from archiver.warc.index import IndexAsFilesClose, index_closed_warcs, index_dir_of
 from archiver.warc.record import WarcRecorder
 

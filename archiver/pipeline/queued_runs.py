@@ -84,7 +84,8 @@ class QueuedRuns:
             if article_id is None:
                 raise LookupError(f"no registered article {article_url}")
         with RunScope(self.pipeline, "check") as (run_id, totals, _):
-            ids = [article_id] if article_id is not None else self.store.due_article_ids(now, include_not_due=include_not_due)
+            ids = ([article_id] if article_id is not None
+                   else self.store.due_article_ids(now, include_not_due=include_not_due))
             self._queue([QueueItem(run_id, article.url, ARTICLE_ONLY, aid)
                          for aid, article in self.store.articles_by_id(ids).items()])
             for batch in self.store.due_link_batches(now, article_id=article_id,

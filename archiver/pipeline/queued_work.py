@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 
 from archiver.errors import ArchiverError
-from archiver.pipeline.cycle import Pipeline, ArticleItem, tagged, unsupported_outcome
+from archiver.pipeline.cycle import ArticleItem, Pipeline, tagged, unsupported_outcome
 from archiver.pipeline.summary import CheckSummary
 from archiver.store import QueueItem
 

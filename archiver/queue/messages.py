@@ -46,7 +46,7 @@ class Sender:
         for item in items:
             message = dramatiq.Message(queue_name=URL_QUEUE, actor_name=ACTOR_NAME, args=(item.run_id, item.url),
                                        kwargs={}, options={})
-            patiently(lambda: self.broker.enqueue(message), f"queue {item.url}")
+            patiently(lambda message=message: self.broker.enqueue(message), f"queue {item.url}")
             self.sent += 1
 
 

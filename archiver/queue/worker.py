@@ -40,7 +40,8 @@ def serve(settings: Settings, threads: int, stop: threading.Event, on_ready=lamb
     """One worker process: handle messages with `threads` threads until `stop` is set; return messages handled."""
     name = f"{this_host()}:{os.getpid()}"
     broker = make_broker(settings.queue)
-    shared = RedisSharedHosts(broker, settings.fetch.per_host_concurrency, lease_seconds=settings.queue.heartbeat_timeout)
+    shared = RedisSharedHosts(broker, settings.fetch.per_host_concurrency,
+                              lease_seconds=settings.queue.heartbeat_timeout)
     activity = Activity()
     try:
         with open_queued_work(settings, shared, name) as work:

@@ -103,7 +103,8 @@ class QueueQueries:
         if kind is not None:
             query = query.where(queue_items.c.kind == kind)
         with self._db.read("read queued URLs") as connection:
-            return [QueueItem(r.run_id, r.url, r.kind, r.article_id) for r in connection.execute(query.order_by(queue_items.c.id))]
+            found = connection.execute(query.order_by(queue_items.c.id))
+            return [QueueItem(r.run_id, r.url, r.kind, r.article_id) for r in found]
 
     def run_progress(self, run_id: int | None = None) -> list[RunProgress]:
         """Queued and done counts of each `running` run (or of `run_id`, whatever its status)."""
@@ -140,8 +141,8 @@ class QueueQueries:
         self._db.write("beat a worker's heartbeat", work)
 
     def forget_worker(self, name: str) -> None:
-        self._db.write("forget a worker",
-                       lambda connection: connection.execute(queue_workers.delete().where(queue_workers.c.name == name)))
+        delete = queue_workers.delete().where(queue_workers.c.name == name)
+        self._db.write("forget a worker", lambda connection: connection.execute(delete))
 
     def workers_seen_since(self, since: datetime) -> list[WorkerRow]:
         query = select(queue_workers).where(queue_workers.c.heartbeat_at >= since).order_by(queue_workers.c.name)

@@ -8,7 +8,6 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from archiver.errors import DatabaseLost
-
 from archiver.store.articles import ArticleQueries
 from archiver.store.captures import CaptureQueries
 from archiver.store.engine import Database, connect

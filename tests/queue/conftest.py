@@ -14,7 +14,8 @@ def s3_endpoint() -> Iterator[str]:
     """moto's S3 server with the bucket made (as an operator makes it before the first worker starts)."""
     with moto_s3() as endpoint:
         s3 = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=S3_KEYS["AWS_ACCESS_KEY_ID"],
-                          aws_secret_access_key=S3_KEYS["AWS_SECRET_ACCESS_KEY"], region_name=S3_KEYS["AWS_DEFAULT_REGION"])
+                          aws_secret_access_key=S3_KEYS["AWS_SECRET_ACCESS_KEY"],
+                          region_name=S3_KEYS["AWS_DEFAULT_REGION"])
         s3.create_bucket(Bucket=BUCKET)
         s3.close()
         yield endpoint

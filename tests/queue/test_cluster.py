@@ -13,7 +13,6 @@ import sqlalchemy
 from archiver.queue import URL_QUEUE, make_broker, queue_depth
 from archiver.settings import QueueSettings
 from archiver.store import Store
-
 from archiver.store.schema import captures, observations, queue_items, warc_objects
 from support.cluster import WAIT, Cluster, OwnRedis, processes, serve_loop_web
 from support.waiting import eventually

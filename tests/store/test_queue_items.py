@@ -24,7 +24,8 @@ def test_a_url_is_queued_once_per_run_and_marked_done_once(store):
     assert [i.url for i in again] == ["http://c.test/y"]
     assert store.mark_done(run, "http://b.test/x", "w1", NOW) is True
     assert store.mark_done(run, "http://b.test/x", "w2", NOW) is False  # a redelivery writes nothing
-    assert store.queued_item(run, "http://b.test/x") == (QueueItem(run, "http://b.test/x", "reference", article_id), True)
+    done = (QueueItem(run, "http://b.test/x", "reference", article_id), True)
+    assert store.queued_item(run, "http://b.test/x") == done
     assert store.queued_item(run, "http://never.test/") is None
     assert [p.url for p in store.pending_items(run)] == ["http://a.test/1", "http://c.test/y"]
     progress = store.run_progress(run)

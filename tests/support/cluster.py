@@ -57,8 +57,8 @@ class Cluster:
             "ARCHIVER_MEMENTO_ENABLED": "false",
         })
         if self.s3_endpoint:
-            env.update({"ARCHIVER_STORAGE_WARC_STORE": f"s3://{self.bucket}/warcs-test", "AWS_ENDPOINT_URL": self.s3_endpoint,
-                        **S3_KEYS})
+            env.update({"ARCHIVER_STORAGE_WARC_STORE": f"s3://{self.bucket}/warcs-test",
+                        "AWS_ENDPOINT_URL": self.s3_endpoint, **S3_KEYS})
         env.update(self.extra)
         return env
 
@@ -116,9 +116,10 @@ class OwnRedis:
     def start(self) -> None:
         binary = shutil.which("redis-server")
         assert binary, "redis-server is not installed (.ci/run installs it)"
-        self.process = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.folder),
-                                         "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-                                         "--protected-mode", "no"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1",
+                                         "--dir", str(self.folder), "--appendonly", "yes", "--appendfsync", "always",
+                                         "--save", "", "--protected-mode", "no"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         assert eventually(self._answers, 20), "redis-server did not start"
 
     def stop(self) -> None:
