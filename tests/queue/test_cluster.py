@@ -103,6 +103,11 @@ def test_three_workers_capture_every_url_exactly_once_and_ship_the_warcs(cluster
         # Politeness across the cluster: three workers of four threads, and no host ever saw more than
         # per_host_concurrency (2) requests at once, as the loopback servers counted them.
         assert web.counter.most and max(web.counter.most.values()) <= 2, dict(web.counter.most)
+        # A check in queue mode: the articles, then every reference, each once in the new run.
+        checking = cluster.command(tmp_path / "scheduler", "check", "--all", "--queue", log=tmp_path / "check.log")
+        children.append(checking)
+        assert checking.wait(timeout=WAIT) == 0, (tmp_path / "check.log").read_text()
+        assert_each_url_once(cluster, web, run_id + 1)
 
 
 def test_a_worker_killed_mid_run_has_its_urls_redelivered_and_nothing_is_lost_or_doubled(cluster, tmp_path):
@@ -155,6 +160,8 @@ def test_bad_messages_are_rejected_logged_and_dead_lettered_and_the_worker_goes_
             children = stack.enter_context(processes())
             start_workers(cluster, tmp_path, children, 1, threads=2)
             assert eventually(lambda: queue_depth(settings).dead == 3, WAIT), queue_depth(settings)
+            assert eventually(lambda: status_says(cluster, tmp_path, "workers: 1 live"), WAIT)
+            assert status_says(cluster, tmp_path, "queue: 0 waiting, 0 retrying, 3 dead-lettered")
             enqueuer = queue_run(cluster, tmp_path, web.articles)
             children.append(enqueuer)
             assert enqueuer.wait(timeout=WAIT) == 0, (tmp_path / "queue.log").read_text()
@@ -173,6 +180,14 @@ def test_queue_mode_on_sqlite_exits_3_with_the_reason(cluster, tmp_path):
         assert child.wait(timeout=WAIT) == 3
         assert "PostgreSQL" in (tmp_path / "out.log").read_text()
     assert queue_depth(QueueSettings(broker_url=cluster.broker_url, namespace=cluster.namespace)).waiting == 0
+
+
+def status_says(cluster, tmp_path, line: str) -> bool:
+    """`archiver status` in queue mode prints `line` (queue depth, live workers, runs in progress)."""
+    enabled = Cluster(cluster.database, cluster.broker_url, cluster.namespace, extra={"ARCHIVER_QUEUE_ENABLED": "true"})
+    child = enabled.command(tmp_path / "status", "status", log=tmp_path / "status.log")
+    assert child.wait(timeout=WAIT) == 0
+    return line in (tmp_path / "status.log").read_text()
 
 
 def done_count(cluster) -> int:
