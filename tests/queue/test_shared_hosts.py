@@ -56,7 +56,7 @@ def test_per_host_concurrency_holds_across_workers(workers):
             with lock:
                 held[0] += 1
                 most[0] = max(most[0], held[0])
-            pause.wait(0.01)  # a request's duration, so that requests of different workers overlap
+            pause.wait(0.05)  # a request's duration, so that requests of different workers overlap
             with lock:
                 held[0] -= 1
             shared.finish(HOST, token)
@@ -77,8 +77,11 @@ def test_per_host_delay_spaces_starts_across_workers(workers):
         shared.finish(HOST, token)
 
     in_threads(6, request)
-    gaps = [later - earlier for earlier, later in zip(sorted(starts), sorted(starts)[1:])]
-    assert min(gaps) >= 0.095, gaps  # Redis counts in milliseconds
+    ordered = sorted(starts)
+    gaps = [later - earlier for earlier, later in zip(ordered, ordered[1:])]
+    # Redis spaces the starts on its clock; seen here each has some scheduling jitter, so the span of five
+    # delays is the firm check and each gap only has to be clearly more than none.
+    assert ordered[-1] - ordered[0] >= 0.45 and min(gaps) >= 0.05, gaps
 
 
 def test_a_back_off_told_by_one_worker_paces_the_others(workers):
@@ -87,7 +90,7 @@ def test_a_back_off_told_by_one_worker_paces_the_others(workers):
     started = time.monotonic()
     workers[1].finish(HOST, first)
     second = workers[2].start(HOST, 0.0)
-    assert time.monotonic() - started >= 0.29
+    assert time.monotonic() - started >= 0.2  # 0.3 s after the first start on Redis's clock
     workers[2].finish(HOST, second)
 
 
@@ -106,5 +109,5 @@ def test_the_slots_of_a_worker_that_died_free_themselves_after_the_lease(workers
     dead.close()  # no more renewals: as if SIGKILLed, holding both slots
     started = time.monotonic()
     token = alive.start(HOST, 0.0)
-    assert 0.5 <= time.monotonic() - started <= 10
+    assert 0.3 <= time.monotonic() - started <= 10  # the 1 s lease, less what passed since its last renewal
     alive.finish(HOST, token)
