@@ -47,6 +47,9 @@ def serve(settings: Settings, threads: int, stop: threading.Event, on_ready=lamb
         with open_queued_work(settings, shared, name) as work:
             declare_actor(broker, work, Sender(broker), activity)
             worker = dramatiq.Worker(broker, worker_threads=threads, worker_timeout=500)
+            # One message in hand per thread (Dramatiq's default fetches twice that): the rest stay on the
+            # queue for other workers, and a killed worker has fewer messages to redeliver.
+            worker.queue_prefetch = threads
             worker.start()
             log.info("worker %s: %d thread(s) on %s (namespace %s)", name, threads, settings.queue.broker_url,
                      settings.queue.namespace)

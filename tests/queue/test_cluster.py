@@ -13,7 +13,7 @@ import sqlalchemy
 from archiver.queue import URL_QUEUE, make_broker, queue_depth
 from archiver.settings import QueueSettings
 from archiver.store import Store
-from archiver.store.schema import captures, observations, queue_items, warc_objects
+from archiver.store.schema import captures, observations, queue_items, queue_workers, warc_objects
 from support.cluster import WAIT, Cluster, OwnRedis, processes, serve_loop_web
 from support.waiting import eventually
 from support.warc_audit import read_record
@@ -35,6 +35,9 @@ def start_workers(cluster, tmp_path, children, count: int, threads: int = 4):
     for n in range(count):
         children.append(cluster.command(tmp_path / f"machine-{n}", "worker", "--threads", str(threads),
                                         log=tmp_path / f"worker-{n}.log"))
+    # All of them consuming before anything is queued: otherwise the first one up may take every message.
+    live = sqlalchemy.select(queue_workers.c.name)
+    assert eventually(lambda: len(rows(cluster.database, live)) >= count, WAIT), "the workers started"
     return children[-count:]
 
 
@@ -89,7 +92,7 @@ def run_id_of(cluster) -> int:
 
 def test_three_workers_capture_every_url_exactly_once_and_ship_the_warcs(cluster, tmp_path):
     with ExitStack() as stack:
-        web = serve_loop_web(stack, articles=3, references=8, hosts=3, delay=0.02)
+        web = serve_loop_web(stack, articles=3, references=8, hosts=3, delay=0.1)
         children = stack.enter_context(processes())
         start_workers(cluster, tmp_path, children, 3)
         enqueuer = queue_run(cluster, tmp_path, web.articles)
