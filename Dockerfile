@@ -13,11 +13,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY archiver ./archiver
-# The same install step as the README's, with PostgreSQL and replay (pywb). DL3013 (pin versions)
+# The same install step as the README's, with PostgreSQL, replay (pywb) and queue mode (Dramatiq, boto3). DL3013 (pin versions)
 # is about packages from an index: this is the project itself, whose dependencies are bounded in
 # pyproject.toml.
 # hadolint ignore=DL3013
-RUN pip install ".[postgres,replay]"
+RUN pip install ".[postgres,replay,queue]"
 
 # A fixed, unprivileged user owning only the data volume.
 RUN groupadd --system --gid 10001 archiver \

@@ -108,6 +108,8 @@ class LoopWeb:
         self.answers: list[list[tuple[int, float | None]]] = [[] for _ in range(hosts)]  # (status, Retry-After)
         self.bodies = [filler(seed, page_kb * 1000) for seed in range(BODY_POOL)]
         self.served = [0] * hosts  # requests per host, for the report
+        self.in_flight = [0] * hosts  # requests being answered now, per host
+        self.most_in_flight = [0] * hosts  # the most ever at once, per host (politeness across workers)
         self._lock = threading.Lock()
         self._servers: list[_QuietServer] = []
 
@@ -165,8 +167,9 @@ class LoopWeb:
     def take_log(self) -> dict:
         """Requests per host and each host's answers in order, since the last call."""
         with self._lock:
-            log = {"served": self.served, "answers": self.answers}
+            log = {"served": self.served, "answers": self.answers, "most_in_flight": self.most_in_flight}
             self.served, self.answers = [0] * len(self.served), [[] for _ in self.answers]
+            self.most_in_flight = list(self.in_flight)
         return log
 
     def answered(self, host: int, status: int, retry_after: float | None = None) -> None:
@@ -208,8 +211,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         web: LoopWeb = self.server.web  # type: ignore[attr-defined]
+        index = self.server.index  # type: ignore[attr-defined]
         with web._lock:
-            web.served[self.server.index] += 1  # type: ignore[attr-defined]
+            web.served[index] += 1
+            web.in_flight[index] += 1
+            web.most_in_flight[index] = max(web.most_in_flight[index], web.in_flight[index])
+        try:
+            self._answer(web)
+        finally:
+            with web._lock:
+                web.in_flight[index] -= 1
+
+    def _answer(self, web: LoopWeb) -> None:
         time.sleep(web.latency)
         parts = urlsplit(self.path)
         name = parts.path.rsplit("/", 1)[-1].removesuffix(".html")

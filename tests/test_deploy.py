@@ -85,3 +85,24 @@ def test_the_systemd_unit_runs_the_daemon_and_waits_for_a_clean_stop():
     assert int(service["TimeoutStopSec"]) > 30 and service["KillSignal"] == "SIGTERM"
     assert service["RestartPreventExitStatus"] == "3"
     assert unit["Install"]["WantedBy"] == "multi-user.target"
+
+
+def test_the_cluster_profile_runs_the_daemon_and_workers_in_queue_mode():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    cluster = {name: service for name, service in services.items() if "cluster" in service.get("profiles", [])}
+    assert {"cluster-daemon", "cluster-worker", "redis", "postgres", "minio", "minio-bucket"} <= set(cluster)
+    for name in ("cluster-daemon", "cluster-worker"):
+        environment = cluster[name]["environment"]
+        assert environment["ARCHIVER_QUEUE_ENABLED"] == "true" and environment["ARCHIVER_STORAGE_WARC_STORE"].startswith("s3://")
+        assert environment["ARCHIVER_STORAGE_DATABASE"].startswith("postgresql+psycopg://")
+        assert cluster[name]["image"] == "archiver:latest"
+    assert cluster["cluster-worker"]["command"][:2] == ["archiver", "worker"]
+
+
+def test_the_worker_unit_runs_workers_and_waits_for_a_clean_stop():
+    unit = configparser.ConfigParser(interpolation=None, strict=False)
+    unit.optionxform = str
+    unit.read(ROOT / "deploy" / "archiver-worker.service")
+    service = unit["Service"]
+    assert shlex.split(service["ExecStart"])[1] == "worker"
+    assert service["User"] != "root" and int(service["TimeoutStopSec"]) > 30

@@ -40,10 +40,14 @@ OWNERS = {
     "playwright": ("browser/",),  # browser capture: drives Debian's chromium
     "flask": ("web/",),  # `archiver serve`, the review UI
     "werkzeug": ("web/",),  # Flask's server and request tools
+    "dramatiq": ("queue/",),  # queue mode: messages and workers
+    "redis": ("queue/",),  # the broker's Redis, and politeness shared through it
+    "boto3": ("warc/bucket.py",),  # WARCs in an S3-compatible bucket
+    "botocore": ("warc/bucket.py",),
 }
 GROUND_FLOOR = ("models.py", "errors.py", "urls.py", "logs.py", "processes.py", "settings/", "__init__.py", "__main__.py")
 ROOMS = ("sources/", "fetch/", "browser/", "warc/", "extract/", "judge/", "store/", "report/", "pipeline/", "daemon/",
-         "web/", "cli/")
+         "queue/", "web/", "cli/")
 # What judge/ may import: pure computation from the standard library, and our own vocabulary.
 PURE_STDLIB = {"__future__", "dataclasses", "datetime", "typing", "re", "html", "math", "difflib", "hashlib",
                "unicodedata", "collections", "enum", "email", "urllib", "itertools", "functools"}

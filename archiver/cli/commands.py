@@ -16,6 +16,15 @@ import click
 from rich.console import Console
 
 from archiver import __version__
+from archiver.cli.queue_commands import (
+    archive_queued,
+    check_queued,
+    from_bucket,
+    print_queue_status,
+    queue_mode,
+    run_queued,
+    worker_command,
+)
 from archiver.cli.rebuild import rebuild_command
 from archiver.cli.serve import serve_command
 from archiver.cli.terminal import (
@@ -108,8 +117,9 @@ def cli(ctx: click.Context, config: str | None, data_dir: str | None, verbose: i
 @click.argument("urls", nargs=-1, required=True)
 @click.option("--browser", is_flag=True, help="Also load each article in headless Chromium: every request it makes, "
               "and a full-page screenshot, into the WARC (capture.browser). Exit 3 without chromium.")
+@click.option("--queue", "use_queue", is_flag=True, help="Queue the URLs for `archiver worker` processes (queue mode).")
 @click.pass_context
-def archive(ctx: click.Context, urls: tuple[str, ...], browser: bool) -> None:
+def archive(ctx: click.Context, urls: tuple[str, ...], browser: bool, use_queue: bool) -> None:
     """Capture articles now: the page, its content, its requisites, its body links and every reference."""
     settings = _settings(ctx)
     if browser:
@@ -120,6 +130,9 @@ def archive(ctx: click.Context, urls: tuple[str, ...], browser: bool) -> None:
             articles.append(article_from_cli(url))
         except ValueError as exc:  # the message names the URL and the reason
             raise click.UsageError(str(exc)) from None
+    if queue_mode(settings, use_queue):
+        archive_queued(settings, _console(ctx), articles)
+        return
     summaries = _capture(ctx, settings, articles, "archive")
     print_summaries(_console(ctx), summaries)
 
@@ -157,11 +170,16 @@ def import_(ctx: click.Context, paths: tuple[str, ...]) -> None:
 
 
 @cli.command()
+@click.option("--queue", "use_queue", is_flag=True, help="Queue the URLs for `archiver worker` processes (queue mode).")
 @click.pass_context
-def run(ctx: click.Context) -> None:
+def run(ctx: click.Context, use_queue: bool) -> None:
     """One full cycle: register the configured sources (files, feeds, sitemaps), capture new articles,
     re-check what is due, write the reports."""
     settings = _settings(ctx)
+    if queue_mode(settings, use_queue):
+        run_queued(settings, _console(ctx))
+        _write_reports(ctx, settings)
+        return
     with open_store(settings) as store:
         register_configured_sources(settings, store)
         never_checked = store.never_checked_articles()
@@ -171,19 +189,27 @@ def run(ctx: click.Context) -> None:
         checks = pipeline.check()
     print_summaries(console, summaries)
     print_check(console, checks)
+    _write_reports(ctx, settings)
+
+
+def _write_reports(ctx: click.Context, settings: Settings) -> None:
     with open_store(settings) as store:
         written = write_cycle_reports(store, settings, utc_now(), thumbnail_reader(settings))
-    console.print(f"report: {written['html']}", soft_wrap=True, markup=False, highlight=False)
+    _console(ctx).print(f"report: {written['html']}", soft_wrap=True, markup=False, highlight=False)
 
 
 @cli.command()
 @click.option("--all", "include_not_due", is_flag=True, help="Check every link, not only those due.")
 @click.option("--article", "article_url", help="Check only this article and its references.")
+@click.option("--queue", "use_queue", is_flag=True, help="Queue the URLs for `archiver worker` processes (queue mode).")
 @click.pass_context
-def check(ctx: click.Context, include_not_due: bool, article_url: str | None) -> None:
+def check(ctx: click.Context, include_not_due: bool, article_url: str | None, use_queue: bool) -> None:
     """Re-capture articles and re-check the references that are due; summarise what changed."""
     settings = _settings(ctx)
     console = _console(ctx)
+    if queue_mode(settings, use_queue):
+        check_queued(settings, console, include_not_due, article_url)
+        return
     with progress_callback(console) as on_progress, open_pipeline(settings, on_progress=on_progress) as pipeline:
         try:
             summary = pipeline.check(include_not_due=include_not_due, article_url=article_url)
@@ -268,6 +294,7 @@ def status(ctx: click.Context, require_daemon: bool) -> None:
         last = store.last_run()
         verdicts = store.verdict_counts()
         due = scheduled_runs(store)
+        print_queue_status(_console(ctx), settings, store)
     holder = read_lock_holder(settings.storage.data_dir / LOCK_FILE_NAME)
     console = _console(ctx)
     print_articles(console, rows, settings.storage.data_dir)
@@ -297,6 +324,7 @@ def lookup(ctx: click.Context, url: str, at_text: str | None) -> None:
     except ValueError as exc:
         raise click.UsageError(f"--at: {exc}") from None
     index_dir = index_dir_of(settings.storage.data_dir)
+    from_bucket(settings)
     index_closed_warcs(settings.storage.warc_dir, index_dir)  # WARCs older than indexing have none yet
     entries = find_captures(index_dir, url)
     if at is not None:
@@ -321,6 +349,7 @@ def export(ctx: click.Context, wacz_path: str, article_urls: tuple[str, ...], si
         since = parse_timestamp(since_text) if since_text else None
     except ValueError as exc:
         raise click.UsageError(f"--since: {exc}") from None
+    from_bucket(settings)
     with open_store(settings) as store:
         try:
             summary = export_wacz(store, settings.storage.warc_dir, Path(wacz_path), article_urls=article_urls,
@@ -354,6 +383,7 @@ def replay(ctx: click.Context, host: str | None, port: int | None, public: bool)
         raise click.UsageError(str(exc)) from None
     index_dir = index_dir_of(settings.storage.data_dir)
     index_dir.mkdir(parents=True, exist_ok=True)
+    from_bucket(settings)
     index_closed_warcs(settings.storage.warc_dir, index_dir)  # WARCs older than indexing have none yet
     config = pywb_config(address, settings.storage.warc_dir, index_dir)
     verbosity = ctx.find_root().obj["verbosity"]
@@ -376,6 +406,7 @@ def _capture(ctx: click.Context, settings: Settings, articles, kind: str) -> lis
 
 cli.add_command(rebuild_command(_settings, _console))
 cli.add_command(serve_command(_settings, _console))
+cli.add_command(worker_command(_settings))
 
 
 def main(argv: list[str] | None = None) -> int:

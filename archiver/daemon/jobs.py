@@ -16,6 +16,7 @@ from typing import Callable, ContextManager, Iterator
 
 from archiver.pipeline import (
     Pipeline,
+    QueuedRuns,
     open_pipeline,
     open_store,
     register_configured_sources,
@@ -39,6 +40,18 @@ class JobContext:
         with open_pipeline(self.settings, should_stop=self.should_stop) as pipeline, self.track(pipeline):
             yield pipeline
 
+    @contextmanager
+    def cycles(self) -> Iterator[Pipeline | QueuedRuns]:
+        """Who runs a cycle: the pipeline itself, or, in queue mode, the workers (the daemon queues and waits)."""
+        with self.pipeline() as pipeline:
+            if not self.settings.queue.enabled:
+                yield pipeline
+                return
+            from archiver.queue import queued_runs  # only in queue mode: dramatiq is the optional queue extra
+
+            with queued_runs(pipeline, self.settings) as queued:
+                yield queued
+
 
 def capture(context: JobContext) -> None:
     """Register what the sources list now (files, feeds, sitemaps); capture every article never captured.
@@ -46,17 +59,18 @@ def capture(context: JobContext) -> None:
     The store registers an article once per normalised URL, and only never-checked
     articles are captured, so an entry that stays in a feed is captured exactly once.
     """
-    with context.pipeline() as pipeline:
-        listed, created = register_configured_sources(context.settings, pipeline.store)
-        new = pipeline.store.never_checked_articles()
+    with context.cycles() as cycles:
+        store = cycles.store
+        listed, created = register_configured_sources(context.settings, store)
+        new = store.never_checked_articles()
         log.info("capture: %d article(s) in the sources, %d newly registered, %d to capture", listed, created, len(new))
-        pipeline.archive(new, "capture")
+        cycles.archive(new, "capture")
 
 
 def check(context: JobContext) -> None:
     """Re-capture the articles and re-check the links that are due."""
-    with context.pipeline() as pipeline:
-        pipeline.check()
+    with context.cycles() as cycles:
+        cycles.check()
 
 
 def report(context: JobContext) -> None:

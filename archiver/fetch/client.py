@@ -27,6 +27,7 @@ from archiver.fetch.politeness import Politeness
 from archiver.fetch.redirects import fetchable_url, method_after_redirect, redirect_target
 from archiver.fetch.robots import ROBOTS_MAX_BYTES, ROBOTS_MAX_REDIRECTS, ROBOTS_TOTAL_TIMEOUT
 from archiver.fetch.session import build_session
+from archiver.fetch.shared import SharedHosts
 from archiver.fetch.stream import consistent_headers, read_body
 from archiver.models import Exchange, Fetch, Observation
 from archiver.settings import FetchSettings
@@ -66,6 +67,7 @@ class Fetcher:
         guard: NetworkGuard | None = None,
         clock: MonotonicClock = SYSTEM_CLOCK,
         on_start: Callable[[HostKey, float], None] | None = None,
+        shared: SharedHosts | None = None,
     ):
         self.settings = settings
         self._dialer = Dialer(
@@ -75,7 +77,7 @@ class Fetcher:
         )
         self._session = build_session(settings)
         self._watchdog = Watchdog()
-        self.politeness = Politeness(settings, clock, on_start)
+        self.politeness = Politeness(settings, clock, on_start, shared)  # shared: queue mode's cluster-wide hosts
         pages = _Limits(settings.max_redirects, settings.max_body_bytes, settings.max_extract_bytes,
                         settings.total_timeout, check_robots=settings.respect_robots)
         self._page_limits = {False: pages, True: replace(pages, check_robots=False)}  # keyed by ignore_robots

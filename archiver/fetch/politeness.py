@@ -26,6 +26,7 @@ from archiver.fetch.frontier import Frontier
 from archiver.fetch.hosts import HostKey
 from archiver.fetch.memory import FailureMemory
 from archiver.fetch.robots import RobotsCache, RobotsFetcher, product_token
+from archiver.fetch.shared import SharedHosts
 from archiver.models import Exchange, Observation
 from archiver.settings import FetchSettings
 
@@ -38,7 +39,9 @@ class Politeness:
         settings: FetchSettings,
         clock: MonotonicClock = SYSTEM_CLOCK,
         on_start: Callable[[HostKey, float], None] | None = None,
+        shared: SharedHosts | None = None,
     ):
+        self.shared = shared  # the cluster's view of each host (queue mode), asked after the frontier
         self.max_crawl_delay = settings.max_crawl_delay
         self.frontier = Frontier(
             settings.per_host_concurrency,
@@ -50,7 +53,8 @@ class Politeness:
         )
         self.failures = FailureMemory(settings.failure_memory, clock)
         self.robots = RobotsCache(
-            product_token(settings.user_agent), settings.robots_ttl, settings.robots_unreachable_ttl, clock
+            product_token(settings.user_agent), settings.robots_ttl, settings.robots_unreachable_ttl, clock,
+            shared=shared,
         )
 
     def check_robots(self, url: str, key: HostKey, fetch_robots: RobotsFetcher) -> None:
@@ -71,17 +75,30 @@ class Politeness:
         self._raise_remembered(key)  # before queueing: a host known dead is not waited for
         with deadline.paused_while():
             self.frontier.acquire(key, before_start=lambda: self._raise_remembered(key), not_before=not_before)
+            try:
+                lease = self.shared.start(key, self.frontier.pace(key).delay) if self.shared is not None else None
+            except BaseException:
+                self.frontier.release(key)
+                raise
         try:
             yield
         except FetchError as error:
             self.failures.remember(key, error)
             raise
         finally:
-            self.frontier.release(key)
+            try:
+                if lease is not None:
+                    self.shared.finish(key, lease)  # type: ignore[union-attr]
+            finally:
+                self.frontier.release(key)
 
     def answered(self, key: HostKey, exchange: Exchange) -> None:
         """The host answered: widen its pace after 429/503 (Retry-After as a floor), relax it otherwise."""
         self.frontier.answered(key, exchange.status, retry_after(exchange.header("Retry-After")))
+        if self.shared is not None:
+            backoff = self.frontier.pace(key).backoff
+            if backoff > 0:
+                self.shared.back_off(key, backoff)
 
     def new_check(self) -> None:
         self.failures.clear()

@@ -42,6 +42,7 @@ from protego import Protego
 from archiver.errors import FetchError
 from archiver.fetch.clock import SYSTEM_CLOCK, MonotonicClock
 from archiver.fetch.hosts import DEFAULT_PORTS
+from archiver.fetch.shared import SharedHosts
 from archiver.models import Fetch, Observation
 
 log = logging.getLogger("archiver.fetch")
@@ -103,8 +104,10 @@ class RobotsRules:
 class RobotsCache:
     """robots.txt rules per origin with a TTL; safe to share between threads."""
 
-    def __init__(self, token: str, ttl: float, unreachable_ttl: float, clock: MonotonicClock = SYSTEM_CLOCK):
+    def __init__(self, token: str, ttl: float, unreachable_ttl: float, clock: MonotonicClock = SYSTEM_CLOCK, *,
+                 shared: SharedHosts | None = None):
         self.token = token
+        self._shared = shared  # robots.txt answers other processes fetched (queue mode); only answers are shared
         self.ttl = ttl
         self.unreachable_ttl = unreachable_ttl
         self._clock = clock
@@ -148,6 +151,10 @@ class RobotsCache:
         self._rules[origin] = rules
 
     def _fetch(self, origin: str, fetch_robots: RobotsFetcher) -> RobotsRules:
+        if self._shared is not None:
+            text = self._shared.robots_text(origin)
+            if text is not None:
+                return self._parsed(origin, text)
         fetch, error = fetch_robots(origin)
         try:
             return self._interpret(origin, fetch, error)
@@ -167,14 +174,27 @@ class RobotsCache:
         final = fetch.exchanges[-1]
         if 200 <= final.status < 300:
             text = final.body.decoded.decode("utf-8", errors="replace").lstrip("\ufeff")
-            try:
-                return RobotsRules(origin, now + self.ttl, parser=Protego.parse(text))
-            except Exception:  # a file no parser makes sense of has no rules we can follow
-                log.warning("robots.txt at %s could not be parsed; treating it as absent", origin, exc_info=True)
-                return allowed
+            self._share(origin, text)
+            return self._parsed(origin, text)
         if final.status >= 500:
             return RobotsRules(origin, now + self.unreachable_ttl, allow_all=False, why=f"answered {final.status}")
+        self._share(origin, "")
         return allowed  # 4xx, or a redirect without a target: no rules
+
+    def _parsed(self, origin: str, text: str) -> RobotsRules:
+        """The rules of the robots.txt `text` ("" : none, everything allowed), for the TTL."""
+        expires_at = self._clock.monotonic() + self.ttl
+        if not text:
+            return RobotsRules(origin, expires_at)
+        try:
+            return RobotsRules(origin, expires_at, parser=Protego.parse(text))
+        except Exception:  # a file no parser makes sense of has no rules we can follow
+            log.warning("robots.txt at %s could not be parsed; treating it as absent", origin, exc_info=True)
+            return RobotsRules(origin, expires_at)
+
+    def _share(self, origin: str, text: str) -> None:
+        if self._shared is not None:
+            self._shared.remember_robots(origin, text, self.ttl)
 
 
 def _checked(rules: RobotsRules, *, remembered: bool) -> RobotsRules:

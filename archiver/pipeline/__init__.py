@@ -13,11 +13,15 @@ from contextlib import contextmanager
 
 from archiver.fetch import Fetcher
 from archiver.pipeline.browser_capture import thumbnail_reader
+from archiver.fetch.shared import SharedHosts
 from archiver.pipeline.capture import Capturer, UrlOutcome
 from archiver.pipeline.cycle import ArticleSummary, CheckSummary, Pipeline, WallClock, article_from_cli, utc_now
 from archiver.pipeline.extraction import PageExtractor
+from archiver.pipeline.queued_runs import QueuedRun, QueuedRuns, RunNotFinished, require_shared_database
+from archiver.pipeline.queued_work import QueuedWork, UnknownWork
 from archiver.pipeline.storage import prepare_data_dir
 from archiver.pipeline.timing import STAGES, StageTimes
+from archiver.pipeline.warc_shipping import WarcShipper, fill_local_cache, open_bucket
 from archiver.settings import FetchSettings, Settings
 from archiver.sources.documents import load_configured_sources
 from archiver.store import Store
@@ -30,13 +34,21 @@ __all__ = [
     "Capturer",
     "CheckSummary",
     "Pipeline",
+    "QueuedRun",
+    "QueuedRuns",
+    "QueuedWork",
+    "RunNotFinished",
+    "UnknownWork",
     "StageTimes",
     "UrlOutcome",
     "article_from_cli",
+    "fill_local_cache",
     "open_pipeline",
+    "open_queued_work",
     "open_store",
     "register_configured_sources",
     "thumbnail_reader",
+    "require_shared_database",
     "utc_now",
 ]
 
@@ -78,6 +90,36 @@ def open_pipeline(settings: Settings, *, clock: WallClock = utc_now, on_progress
                 fetcher.close()
                 indexer.close()  # the files closed by rotation and by close() are indexed by now
                 index_closed_warcs(warc_dir, index_dir)  # any of them that failed, tried once more
+
+
+@contextmanager
+def open_queued_work(settings: Settings, shared: SharedHosts, worker_name: str) -> Iterator[QueuedWork]:
+    """A worker process's QueuedWork: PostgreSQL required, hosts shared through `shared`, and each WARC it
+    closes indexed and, with storage.warc_store, shipped to the bucket (a killed worker's files first)."""
+    warc_dir, index_dir = settings.storage.warc_dir, index_dir_of(settings.storage.data_dir)
+    prepare_data_dir(settings.storage, writing=True)
+    with open_store(settings) as store:
+        require_shared_database(store)
+        if settings.storage.warc_store:
+            published = WarcShipper(settings.storage, store, open_bucket(settings.storage))
+            published.sweep()
+        else:
+            published = IndexAsFilesClose(index_dir)
+        fetcher = Fetcher(settings.fetch, shared=shared)
+        recorder = WarcRecorder(warc_dir, settings.storage.warc_prefix, settings.storage.warc_max_bytes,
+                                operator_info=warcinfo_fields(settings.fetch), on_published=published)
+        extractor = PageExtractor(settings.fetch.extract_processes)
+        work = QueuedWork(settings, store, fetcher, recorder, extractor=extractor)
+        work.worker_name = worker_name
+        try:
+            yield work
+        finally:
+            try:
+                recorder.close()
+            finally:
+                extractor.close()
+                fetcher.close()
+                published.close()  # every file closed so far is indexed (and shipped) by now
 
 
 def warcinfo_fields(fetch_settings: FetchSettings) -> dict[str, str]:

@@ -129,7 +129,7 @@ class Pipeline:
         with TaskRun(self.capturer.fetcher.politeness.frontier, self._capture_item,
                      threads=fetch_settings.global_concurrency * WORKERS_PER_REQUEST_SLOT) as run:
             for article_id, article in registered:
-                run.put(article.url, _ArticleItem(article_id, article))
+                run.put(article.url, ArticleItem(article_id, article))
             self.on_progress(total=len(registered))
             for batch in due:
                 for url in batch:
@@ -139,14 +139,14 @@ class Pipeline:
             for item, outcome, error in run.results():
                 if self.should_stop():
                     run.stop()  # queued work waits for the next run; running fetches finish
-                url = item.article.url if isinstance(item, _ArticleItem) else getattr(item, "url", item)
+                url = item.article.url if isinstance(item, ArticleItem) else getattr(item, "url", item)
                 outcome = self._outcome_or_failure(url, outcome, error, run)
                 if outcome is None:
                     continue
                 if isinstance(item, RequisiteItem):
                     self._store_requisite(item, outcome, requisites, run_id)
                     continue
-                if isinstance(item, _ArticleItem):
+                if isinstance(item, ArticleItem):
                     self.on_progress(advance=1, description=url)
                     summary, extracted = self._store_article(item.article_id, item.article, outcome, run_id, checks)
                     summaries[item.article_id] = summary
@@ -163,7 +163,7 @@ class Pipeline:
         self._store_probe_captures(run_id)
         return [summaries[article_id] for article_id, _ in registered if article_id in summaries]
 
-    def _capture_item(self, item: _ArticleItem | RequisiteItem | str) -> UrlOutcome:
+    def _capture_item(self, item: ArticleItem | RequisiteItem | str) -> UrlOutcome:
         """On a worker: capture an article page, check a reference, or fetch a requisite, each with its
         last complete capture."""
         capture = self.settings.capture
@@ -173,7 +173,7 @@ class Pipeline:
             outcome = self.capturer.capture_once(item.url, previous, item.page_kind(capture.css_depth))
             return with_stored_requisites(outcome, item, previous, self.settings.storage.warc_dir, capture.css_depth,
                                           self.settings.fetch.max_extract_bytes)
-        if isinstance(item, _ArticleItem):
+        if isinstance(item, ArticleItem):
             # No validators for an article page: its links and metadata come from its body, so a 304 would
             # leave nothing to extract them from. An unchanged page is still written as a small revisit record.
             previous = self._previous(item.article.url, validators=False)
@@ -194,7 +194,7 @@ class Pipeline:
                          run_id: int) -> None:
         """A requisite's capture rows (for the next run's validators and exports), then its pages told."""
         with self.stage("store"):
-            self.store.add_captures([_tagged(c, requisites.article_of(item.url), run_id) for c in outcome.captures])
+            self.store.add_captures([tagged(c, requisites.article_of(item.url), run_id) for c in outcome.captures])
         requisites.fetched(item, outcome)
 
     def _write_embeds(self, page_url: str, response_id: str, date: datetime, lines: list[tuple[str, str]]) -> None:
@@ -213,7 +213,7 @@ class Pipeline:
         fetch, unsupported = references.cite(summary, list(extracted.links))
         self.on_progress(total=len(fetch) + len(unsupported))
         for url in unsupported:  # not http(s): nothing to fetch, recorded as such
-            outcome = _unsupported(url, self.clock())
+            outcome = unsupported_outcome(url, self.clock())
             _, checked = self._store_check(outcome, run_id, summary.article_id)
             checks.note(checked)
             references.checked(outcome)
@@ -240,14 +240,14 @@ class Pipeline:
         probes = self.capturer.take_probe_captures()
         if probes:
             with self.stage("store"):
-                self.store.add_captures([_tagged(c, None, run_id) for c in probes])
+                self.store.add_captures([tagged(c, None, run_id) for c in probes])
 
     def _store_article(self, article_id: int, article: Article, page: UrlOutcome, run_id: int,
                        checks: CheckSummary) -> tuple[ArticleSummary, Extracted | None]:
         summary = ArticleSummary(url=article.url, article_id=article_id)
         def store_page() -> Checked:
-            capture_ids = self.store.add_captures([_tagged(c, article_id, run_id) for c in page.captures])
-            self.store.add_captures([_tagged(c, article_id, run_id) for c in page.extra_captures])
+            capture_ids = self.store.add_captures([tagged(c, article_id, run_id) for c in page.captures])
+            self.store.add_captures([tagged(c, article_id, run_id) for c in page.extra_captures])
             checked = record_check(self.store, self.settings.health, page, capture_ids, self.clock(), run_id,
                                    seed_text=article.seed_text, keep_diff=True)
             self.store.set_article_health(article_id, checked.verdict, checked.row.checked_at, checked.next_check_at)
@@ -270,7 +270,7 @@ class Pipeline:
 
     def _store_check(self, outcome: UrlOutcome, run_id: int, article_id: int | None) -> tuple[UrlOutcome, Checked]:
         def store_check() -> Checked:
-            capture_ids = self.store.add_captures([_tagged(c, article_id, run_id) for c in outcome.captures])
+            capture_ids = self.store.add_captures([tagged(c, article_id, run_id) for c in outcome.captures])
             checked = record_check(self.store, self.settings.health, outcome, capture_ids, self.clock(), run_id)
             self.store.set_link_health(outcome.url, checked.verdict, checked.row.checked_at, checked.next_check_at)
             return checked
@@ -287,14 +287,14 @@ class Pipeline:
 
 
 @dataclass(frozen=True)
-class _ArticleItem:
+class ArticleItem:
     """A registered article to capture (a reference is queued as its bare URL)."""
 
     article_id: int
     article: Article
 
 
-def _tagged(capture: Capture, article_id: int | None, run_id: int) -> Capture:
+def tagged(capture: Capture, article_id: int | None, run_id: int) -> Capture:
     return replace(capture, article_id=article_id, run_id=run_id)
 
 
@@ -303,7 +303,7 @@ def _unfetched(url: str, when: datetime, failure: Observation, detail: str) -> U
     return UrlOutcome(url, (unfetched_capture(url, when, failure, detail),), None, None, classification)
 
 
-def _unsupported(url: str, when: datetime) -> UrlOutcome:
+def unsupported_outcome(url: str, when: datetime) -> UrlOutcome:
     return _unfetched(url, when, Observation.UNSUPPORTED, "not an http(s) URL")
 
 

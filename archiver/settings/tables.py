@@ -25,6 +25,9 @@ class StorageSettings:
     database: str = ""  # empty: SQLite at <data_dir>/archiver.db; else an SQLAlchemy URL
     warc_prefix: str = "archiver"
     warc_max_bytes: int = field(default=1_000_000_000, metadata=kind(SIZE, between=("1MB", "100GB")))
+    # "s3://bucket/prefix": closed, indexed WARCs and their CDXJ go to this bucket (archiver.warc.bucket);
+    # empty: they stay in warcs/.
+    warc_store: str = ""
 
     @property
     def warc_dir(self) -> Path:
@@ -171,6 +174,21 @@ class CaptureSettings:
 
 
 @dataclass(frozen=True)
+class QueueSettings:
+    # Queue mode (archiver/queue/): run, check, archive and the daemon enqueue one message per URL on
+    # Redis, and `archiver worker` processes on any machine capture them. Needs PostgreSQL.
+    enabled: bool = False
+    broker_url: str = "redis://127.0.0.1:6379/0"
+    namespace: str = "archiver"  # the prefix of every Redis key: several archives can share one Redis
+    # A worker silent this long (killed, frozen, cut off) has its unacknowledged messages redelivered.
+    heartbeat_timeout: float = field(default=60.0, metadata=kind(DURATION, between=("1s", "1h")))
+    # A worker with no message for this long closes its WARC, so it is indexed and uploaded.
+    idle_close: float = field(default=10.0, metadata=kind(DURATION, between=("0.1s", "1h")))
+    # How long `run --queue` (and the daemon) wait for the workers to finish a run before giving up on it.
+    run_timeout: float = field(default=24 * 3600.0, metadata=kind(DURATION, between=("1s", "30d")))
+
+
+@dataclass(frozen=True)
 class Settings:
     storage: StorageSettings = StorageSettings()
     fetch: FetchSettings = FetchSettings()
@@ -181,6 +199,7 @@ class Settings:
     memento: MementoSettings = MementoSettings()
     web: WebSettings = WebSettings()
     capture: CaptureSettings = CaptureSettings()
+    queue: QueueSettings = QueueSettings()
 
 
 # Table name -> its dataclass: the tables a config file, ARCHIVER_<TABLE>_<KEY> or an override may name.
@@ -194,4 +213,5 @@ TABLES: dict[str, type] = {
     "memento": MementoSettings,
     "web": WebSettings,
     "capture": CaptureSettings,
+    "queue": QueueSettings,
 }

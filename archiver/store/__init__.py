@@ -7,8 +7,10 @@
 
 from archiver.store.browse import ArticleFilter
 from archiver.store.overrides import OVERRIDE_KINDS, LinkOverride
+from archiver.store.queue_items import QueueItem, RunProgress, WarcObject, WorkerRow
 from archiver.store.rows import ObservationRow
-from archiver.store.runs import HEARTBEAT_INTERVAL
+from archiver.store.runs import HEARTBEAT_INTERVAL, this_host
 from archiver.store.store import Store
 
-__all__ = ["HEARTBEAT_INTERVAL", "OVERRIDE_KINDS", "ArticleFilter", "LinkOverride", "ObservationRow", "Store"]
+__all__ = ["HEARTBEAT_INTERVAL", "OVERRIDE_KINDS", "ArticleFilter", "LinkOverride", "ObservationRow", "QueueItem",
+           "RunProgress", "Store", "WarcObject", "WorkerRow", "this_host"]

@@ -152,6 +152,19 @@ class Database:
             raise error(f"cannot {doing} ({self.display_url}): {_reason(exc)}") from exc
 
     @contextmanager
+    def transaction(self, doing: str) -> Iterator[None]:
+        """One write transaction for every read and write this thread makes inside the block: all or nothing.
+
+        Not retried here (the caller repeats the whole unit of work; together() is the retried form);
+        a nested one joins the outer.
+        """
+        if self._shared_connection() is not None:
+            yield
+            return
+        with self.errors(doing), self._sharing(writing=True):
+            yield
+
+    @contextmanager
     def read(self, doing: str) -> Iterator[Connection]:
         shared = self._shared_connection()
         if shared is not None:
@@ -186,16 +199,22 @@ class Database:
             return work()
 
         def attempt() -> T:
-            with self.engine.connect() as connection:
-                connection = connection.execution_options(sqlite_begin="IMMEDIATE" if writing else "DEFERRED")
-                with connection.begin():
-                    self._shared.connection = connection
-                    try:
-                        return work()
-                    finally:
-                        self._shared.connection = None
+            with self._sharing(writing=writing):
+                return work()
 
         return self.retrying(doing, attempt)
+
+    @contextmanager
+    def _sharing(self, *, writing: bool) -> Iterator[None]:
+        """A transaction that this thread's read() and write() calls join until the block ends."""
+        with self.engine.connect() as connection:
+            connection = connection.execution_options(sqlite_begin="IMMEDIATE" if writing else "DEFERRED")
+            with connection.begin():
+                self._shared.connection = connection
+                try:
+                    yield
+                finally:
+                    self._shared.connection = None
 
     def _shared_connection(self) -> Connection | None:
         return getattr(self._shared, "connection", None)

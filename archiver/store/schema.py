@@ -226,3 +226,47 @@ link_overrides = Table(
     Column("reviewer", Text, nullable=False, default=""),
     Column("created_at", UTCDateTime, nullable=False),
 )
+
+# Queue mode (migration 0009): each URL a queued run captures, once per run; done_at is set in the
+# transaction that stores its captures and observation, so a redelivered message writes nothing twice.
+queue_items = Table(
+    "queue_items",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("run_id", Id, ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("kind", String(16), nullable=False),  # "article" or "reference"
+    Column("article_id", Id, ForeignKey("articles.id", ondelete="SET NULL")),  # the article, or the first citing it
+    Column("queued_at", UTCDateTime, nullable=False),
+    Column("done_at", UTCDateTime),
+    Column("worker", String(255)),  # the worker that stored it
+    UniqueConstraint("run_id", "url"),
+    Index(None, "run_id", "done_at"),
+)
+
+# WARC files uploaded to the bucket of storage.warc_store, each with its CDXJ index; verified by size and digest.
+warc_objects = Table(
+    "warc_objects",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("warc_file", Text, nullable=False, unique=True),  # the name capture rows give in warc_file
+    Column("object_key", Text, nullable=False),
+    Column("index_key", Text, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("uploaded_at", UTCDateTime, nullable=False),
+)
+
+# The worker processes (`archiver worker`) and their heartbeats, for `status`.
+queue_workers = Table(
+    "queue_workers",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", String(255), nullable=False, unique=True),  # host:pid
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("threads", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+    Column("processed", BigInteger, nullable=False),
+)

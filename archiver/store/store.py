@@ -9,7 +9,6 @@ from typing import Callable, TypeVar
 from sqlalchemy import Engine
 
 from archiver.errors import DatabaseLost
-
 from archiver.store.articles import ArticleQueries
 from archiver.store.browse import BrowseQueries
 from archiver.store.captures import CaptureQueries
@@ -18,6 +17,7 @@ from archiver.store.migrate import current_revision, upgrade_to_head
 from archiver.store.observations import HealthQueries
 from archiver.store.overrides import OverrideQueries
 from archiver.store.public_copies import PublicCopyQueries
+from archiver.store.queue_items import QueueQueries
 from archiver.store.reports import ReportQueries
 from archiver.store.runs import RunQueries
 
@@ -26,10 +26,11 @@ CLOSED_WARCS = "*.warc.gz"  # archiver.warc.files names them so; the store does 
 
 
 class Store(ArticleQueries, CaptureQueries, RunQueries, HealthQueries, ReportQueries, PublicCopyQueries,
-            BrowseQueries, OverrideQueries):
+            BrowseQueries, OverrideQueries, QueueQueries):
     """Articles, links, captures, runs, link health and public-archive look-ups in SQLite (default) or PostgreSQL.
 
-    Every method is one short transaction, unless called inside together(); datetimes go in and come out
+    Every method is one short transaction, unless called inside together() or transaction(); datetimes go in
+    and come out
     timezone-aware (UTC); database failures raise archiver.errors.StoreError.
     """
 
@@ -53,6 +54,15 @@ class Store(ArticleQueries, CaptureQueries, RunQueries, HealthQueries, ReportQue
             database.dispose()
             raise
         return cls(database)
+
+    @property
+    def backend(self) -> str:
+        """"sqlite" or "postgresql"."""
+        return self._db.backend
+
+    def transaction(self, doing: str) -> AbstractContextManager[None]:
+        """Every Store call this thread makes inside the block in one transaction: all stored, or none."""
+        return self._db.transaction(doing)
 
     @property
     def url(self) -> str:
