@@ -2,6 +2,9 @@
 
 Nothing here writes. Reports are built from the tables the check cycle already
 fills (articles, links, captures, observations, runs); no table exists for them.
+Every query takes a bounded slice (a page of articles after a given id, a chunk of
+URLs), so a report streams through an archive of any size; a web UI can page the
+same way (report_article_page is keyset pagination).
 """
 
 from __future__ import annotations
@@ -16,10 +19,16 @@ from archiver.store.engine import Database
 from archiver.store.rows import ObservationRow, capture_from_row, in_chunks, observation_from_row
 from archiver.store.schema import articles, captures, links, observations, runs
 
-REPORT_ARTICLE_COLUMNS = (
-    "id", "url", "canonical_url", "title", "seed_title", "published", "seed_date", "seed_text",
+REPORT_ARTICLE_COLUMNS = (  # not seed_text: a report never shows it, and it is the largest column
+    "id", "url", "canonical_url", "title", "seed_title", "published", "seed_date",
     "added_at", "last_captured_at", "verdict", "last_checked_at",
 )
+UNCHECKED = "unchecked"
+
+
+def _with_failing_link(verdicts: Sequence[str]):
+    """The articles citing at least one link whose verdict is one of `verdicts` (ix_links_article_id_verdict)."""
+    return exists().where(links.c.article_id == articles.c.id, links.c.verdict.in_(list(verdicts)))
 
 
 class ReportQueries:
@@ -33,14 +42,62 @@ class ReportQueries:
         with self._db.read("read articles for a report") as connection:
             return [row._asdict() for row in connection.execute(query)]
 
-    def report_links(self, article_ids: Sequence[int]) -> list[dict]:
-        """The links of these articles, per article in links_for_article's order (current body order first)."""
+    def report_article_page(self, after_id: int | None, limit: int, *, article_id: int | None = None,
+                            failing: Sequence[str] = ()) -> list[dict]:
+        """Up to `limit` articles with ids above `after_id`, by id (keyset pagination: pass the last id back).
+
+        `article_id`: only that one. `failing`: only articles citing a link with one of these verdicts.
+        """
+        query = select(*(articles.c[name] for name in REPORT_ARTICLE_COLUMNS)).order_by(articles.c.id).limit(limit)
+        if after_id is not None:
+            query = query.where(articles.c.id > after_id)
+        if article_id is not None:
+            query = query.where(articles.c.id == article_id)
+        if failing:
+            query = query.where(_with_failing_link(failing))
+        with self._db.read("read articles for a report") as connection:
+            return [row._asdict() for row in connection.execute(query)]
+
+    def report_summary(self, article_id: int | None = None, failing: Sequence[str] = ()) -> dict:
+        """{"articles", "references" (one per article and link), "by_verdict" {verdict: references},
+        "failing_articles" (citing a link with a `failing` verdict)}, counted by the database."""
+        article_query = select(func.count()).select_from(articles)
+        link_query = select(func.coalesce(links.c.verdict, UNCHECKED).label("verdict"), func.count().label("n"))
+        failing_query = select(func.count()).select_from(articles).where(_with_failing_link(failing or ("",)))
+        if article_id is not None:
+            article_query = article_query.where(articles.c.id == article_id)
+            link_query = link_query.where(links.c.article_id == article_id)
+            failing_query = failing_query.where(articles.c.id == article_id)
+        with self._db.read("count a report") as connection:
+            total = connection.execute(article_query).scalar_one()
+            by_verdict = {row.verdict: int(row.n) for row in connection.execute(link_query.group_by(links.c.verdict))}
+            failing_articles = connection.execute(failing_query).scalar_one() if failing else 0
+        merged: dict[str, int] = {}
+        for verdict, n in by_verdict.items():  # NULL and "unchecked" would be two groups
+            merged[verdict] = merged.get(verdict, 0) + n
+        return {"articles": int(total), "references": sum(merged.values()), "by_verdict": merged,
+                "failing_articles": int(failing_articles)}
+
+    def report_links(self, article_ids: Sequence[int], verdicts: Sequence[str] | None = None) -> list[dict]:
+        """The links of these articles, per article in links_for_article's order (current body order first).
+
+        `verdicts`: only links with one of these verdicts. Each row says whether the article's latest
+        capture still has the link ("still_linked": its last_seen is the article's newest).
+        """
         order = (links.c.article_id, links.c.last_seen.desc(), links.c.position, links.c.id)
+        newest = (select(links.c.article_id, func.max(links.c.last_seen).label("newest"))
+                  .group_by(links.c.article_id))
         found: list[dict] = []
         with self._db.read("read links for a report") as connection:
             for chunk in in_chunks(sorted(article_ids)):  # ascending ids: the chunks come out in article order
-                query = select(links).where(links.c.article_id.in_(chunk)).order_by(*order)
-                found.extend(row._asdict() for row in connection.execute(query))
+                latest = newest.where(links.c.article_id.in_(chunk)).subquery()
+                query = (select(links, (links.c.last_seen == latest.c.newest).label("still_linked"))
+                         .join(latest, latest.c.article_id == links.c.article_id)
+                         .where(links.c.article_id.in_(chunk)).order_by(*order))
+                if verdicts is not None:
+                    query = query.where(links.c.verdict.in_(list(verdicts)))
+                found.extend({**row._asdict(), "still_linked": bool(row.still_linked)}
+                             for row in connection.execute(query))
         return found
 
     def report_captures(self, requested_urls: Sequence[str]) -> dict[str, list[tuple[int, Capture]]]:
@@ -86,9 +143,11 @@ class ReportQueries:
             return []
         with self._db.read("read verdicts for a report") as connection:
             for chunk in in_chunks(urls):
+                # `run_id + 0`: no index on that side, so even a planner without statistics takes the
+                # URL index (a run's observations are the whole archive; a chunk's URLs are a thousand).
                 query = select(observations.c.checked_at, observations.c.id, observations.c.run_id,
                                observations.c.url, observations.c.verdict).where(
-                    observations.c.url.in_(chunk), observations.c.run_id.in_(list(run_ids)))
+                    observations.c.url.in_(chunk), (observations.c.run_id + 0).in_(list(run_ids)))
                 found.extend(tuple(row) for row in connection.execute(query))
         found.sort()
         return [(run_id, url, verdict) for _, _, run_id, url, verdict in found]

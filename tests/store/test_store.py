@@ -36,7 +36,7 @@ def make_capture(url: str = "https://ref.example/a", **overrides) -> Capture:
 
 def test_open_creates_the_schema_at_head_and_reopening_changes_nothing(database_url):
     with Store.open(database_url) as first:
-        assert first.schema_revision() == head_revision() == "0005"
+        assert first.schema_revision() == head_revision() == "0007"
         article_id, _ = first.add_article(Article("https://news.example/story"), T0)
     with Store.open(database_url) as second:
         assert second.schema_revision() == head_revision()
