@@ -110,7 +110,9 @@ def bench(backend: str, articles: int, args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory(prefix="archiver-scale-", dir=args.scratch) as data_dir:
         env = {**os.environ, "ARCHIVER_STORAGE_DATABASE": url, "ARCHIVER_STORAGE_DATA_DIR": data_dir}
         env.pop("FORCE_COLOR", None)
-        archiver = [sys.executable, "-m", "archiver.cli", "-q"] if args.module else [str(Path(sys.executable).parent / "archiver")]
+        # -q: status prints nothing (its queries are what is measured; stdout is a pipe read at the end).
+        archiver = ([sys.executable, "-m", "archiver.cli", "-q"] if args.module
+                    else [str(Path(sys.executable).parent / "archiver"), "-q"])
         # The first command upgrades the schema (and, after this issue, gathers the planner's statistics).
         results["first_open"] = {k: v for k, v in measure([*archiver, "status"], env).items() if k != "stdout"}
         results["status"] = {k: v for k, v in measure([*archiver, "status"], env).items() if k != "stdout"}
@@ -130,7 +132,8 @@ def bench(backend: str, articles: int, args: argparse.Namespace) -> dict:
             results[name] = {"s": found["s"], "cpu_s": found["cpu_s"], "rss_mb": found["rss_mb"],
                              "size": human(size_of(out))}
         plan = measure([sys.executable, "-c", PLAN, url], env)
-        results["plan"] = {"s": plan["s"], "cpu_s": plan["cpu_s"], "rss_mb": plan["rss_mb"], **json.loads(plan["stdout"].decode().splitlines()[-1])}
+        results["plan"] = {"s": plan["s"], "cpu_s": plan["cpu_s"], "rss_mb": plan["rss_mb"],
+                           **json.loads(plan["stdout"].decode().splitlines()[-1])}
     return results
 
 
