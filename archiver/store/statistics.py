@@ -29,7 +29,8 @@ def has_statistics(connection: Connection) -> bool:
         known = connection.execute(text("SELECT stat FROM sqlite_stat1 WHERE tbl = 'observations' "
                                         "AND stat NOT LIKE '0%' LIMIT 1")).first()
     else:
-        known = connection.execute(text("SELECT 1 FROM pg_stats WHERE tablename = 'observations' LIMIT 1")).first()
+        known = connection.execute(text("SELECT 1 FROM pg_stats WHERE schemaname = current_schema() "
+                                        "AND tablename = 'observations' LIMIT 1")).first()
     if known:
         return True
     # An empty table needs none: its plans are cheap whatever they are.
