@@ -26,9 +26,14 @@ REPORT_ARTICLE_COLUMNS = (  # not seed_text: a report never shows it, and it is 
 UNCHECKED = "unchecked"
 
 
-def _with_failing_link(verdicts: Sequence[str]):
-    """The articles citing at least one link whose verdict is one of `verdicts` (ix_links_article_id_verdict)."""
-    return exists().where(links.c.article_id == articles.c.id, links.c.verdict.in_(list(verdicts)))
+def _with_failing_link(verdicts: Sequence[str], after_id: int | None = None):
+    """The articles citing at least one link whose verdict is one of `verdicts` (ix_links_article_id_verdict).
+
+    `after_id` is said again on the links' side: PostgreSQL merges the two indexes, and without it
+    each page would walk the links index from the first article again.
+    """
+    condition = exists().where(links.c.article_id == articles.c.id, links.c.verdict.in_(list(verdicts)))
+    return condition if after_id is None else condition.where(links.c.article_id > after_id)
 
 
 class ReportQueries:
@@ -54,7 +59,7 @@ class ReportQueries:
         if article_id is not None:
             query = query.where(articles.c.id == article_id)
         if failing:
-            query = query.where(_with_failing_link(failing))
+            query = query.where(_with_failing_link(failing, after_id))
         with self._db.read("read articles for a report") as connection:
             return [row._asdict() for row in connection.execute(query)]
 
