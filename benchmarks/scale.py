@@ -131,6 +131,8 @@ def bench(backend: str, articles: int, args: argparse.Namespace) -> dict:
                     continue
             results[name] = {"s": found["s"], "cpu_s": found["cpu_s"], "rss_mb": found["rss_mb"],
                              "size": human(size_of(out))}
+            print(json.dumps({"backend": backend, "articles": articles, name: results[name]}), file=sys.stderr,
+                  flush=True)  # as it comes: a long run cut short still tells what it measured
         plan = measure([sys.executable, "-c", PLAN, url], env)
         results["plan"] = {"s": plan["s"], "cpu_s": plan["cpu_s"], "rss_mb": plan["rss_mb"],
                            **json.loads(plan["stdout"].decode().splitlines()[-1])}

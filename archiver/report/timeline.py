@@ -54,11 +54,11 @@ class NewsAndHistory:
         current = [link for link in link_rows if link["still_linked"]]
         urls = list(dict.fromkeys(link["url"] for link in current))
         latest = self.store.latest_observations(urls + list(urls_of.values()))
-        before = self.store.latest_observations_before(urls, self.cutoff) if self.cutoff is not None else {}
+        before = self.store.latest_verdicts_before(urls, self.cutoff) if self.cutoff is not None else {}
         for link in current:
             if self._checked_since(latest.get(link["url"])) is None:
                 continue
-            was = before[link["url"]].verdict if link["url"] in before else UNCHECKED
+            was = before.get(link["url"], UNCHECKED)
             now = link["verdict"] or UNCHECKED
             kind = change_kind(was, now)
             if kind is not None:
@@ -78,8 +78,7 @@ class NewsAndHistory:
     def _add_history(self, citations: Counter) -> None:
         """A page's references: their verdict after each run (the last check by then), once per citation."""
         urls = list(citations)
-        state = {url: row.verdict
-                 for url, row in self.store.latest_observations_before(urls, self.runs[0]["started_at"]).items()}
+        state = self.store.latest_verdicts_before(urls, self.runs[0]["started_at"])
         checks_by_run: dict[int, list[tuple[str, str]]] = defaultdict(list)
         for run_id, url, verdict in self.store.verdicts_in_runs(urls, [run["id"] for run in self.runs]):
             checks_by_run[run_id].append((url, verdict))

@@ -16,7 +16,7 @@ from sqlalchemy import exists, func, select
 
 from archiver.models import Capture
 from archiver.store.engine import Database
-from archiver.store.rows import ObservationRow, capture_from_row, in_chunks, observation_from_row
+from archiver.store.rows import capture_from_row, in_chunks
 from archiver.store.schema import articles, captures, links, observations, runs
 
 REPORT_ARTICLE_COLUMNS = (  # not seed_text: a report never shows it, and it is the largest column
@@ -38,14 +38,6 @@ def _with_failing_link(verdicts: Sequence[str], after_id: int | None = None):
 
 class ReportQueries:
     _db: Database
-
-    def report_articles(self, article_id: int | None = None) -> list[dict]:
-        """Every article (or only `article_id`) with its extracted fields, seed fields and health, oldest first."""
-        query = select(*(articles.c[name] for name in REPORT_ARTICLE_COLUMNS)).order_by(articles.c.id)
-        if article_id is not None:
-            query = query.where(articles.c.id == article_id)
-        with self._db.read("read articles for a report") as connection:
-            return [row._asdict() for row in connection.execute(query)]
 
     def report_article_page(self, after_id: int | None, limit: int, *, article_id: int | None = None,
                             failing: Sequence[str] = ()) -> list[dict]:
@@ -116,19 +108,21 @@ class ReportQueries:
                     by_url.setdefault(row.requested_url, []).append((row.id, capture_from_row(row)))
         return by_url
 
-    def latest_observations_before(self, urls: Sequence[str], before: datetime) -> dict[str, ObservationRow]:
-        """The newest check of each URL made strictly before `before`: the state a change is measured from."""
-        latest: dict[str, ObservationRow] = {}
-        with self._db.read("read observations for a report") as connection:
+    def latest_verdicts_before(self, urls: Sequence[str], before: datetime) -> dict[str, str]:
+        """The verdict after the newest check of each URL made strictly before `before` (that check's url and
+        verdict alone: a report asks this for every reference, and whole rows cost more to read than to find)."""
+        latest: dict[str, str] = {}
+        with self._db.read("read verdicts for a report") as connection:
             for chunk in in_chunks(urls):
                 newest_first = func.row_number().over(
                     partition_by=observations.c.url,
                     order_by=(observations.c.checked_at.desc(), observations.c.id.desc()),
                 )
-                ranked = (select(observations, newest_first.label("rank"))
+                ranked = (select(observations.c.url, observations.c.verdict, newest_first.label("rank"))
                           .where(observations.c.url.in_(chunk), observations.c.checked_at < before).subquery())
-                for row in connection.execute(select(ranked).where(ranked.c.rank == 1)):
-                    latest[row.url] = observation_from_row(row)
+                for url, verdict in connection.execute(select(ranked.c.url, ranked.c.verdict)
+                                                       .where(ranked.c.rank == 1)):
+                    latest[url] = verdict
         return latest
 
     def observed_runs(self, limit: int) -> list[dict]:
