@@ -26,6 +26,7 @@ DRIFT_CHANGES = ("drifted", "off_topic")
 
 CapturesByUrl = dict[str, list[tuple[int, Capture]]]
 ARTICLE_PAGE = 200  # articles per store page: with 10 references each, a few thousand rows held at a time
+NEWS_CHUNK = 1000  # changed references whose captures are read at once, for their archived copies
 
 
 def parse_since(text: str) -> datetime | None:
@@ -92,15 +93,16 @@ def build_report(store, settings: Settings, *, now: datetime, since: datetime | 
 
 def _with_copies(store, changes: Changes, replay: str) -> Changes:
     """The news with each changed reference's archived and public copies (read for the news alone)."""
-    urls = list(dict.fromkeys(change.url for change in changes.links))
-    if not urls:
-        return changes
-    captures, public = store.report_captures(urls), store.public_copies_for(urls)
-    links = tuple(replace(change, archived_copy=_archived_copy(change.url, captures.get(change.url, []), replay,
+    links = []
+    for start in range(0, len(changes.links), NEWS_CHUNK):  # each chunk's captures are dropped after it
+        chunk = changes.links[start : start + NEWS_CHUNK]
+        urls = list(dict.fromkeys(change.url for change in chunk))
+        captures, public = store.report_captures(urls), store.public_copies_for(urls)
+        links += [replace(change, archived_copy=_archived_copy(change.url, captures.get(change.url, []), replay,
                                                                earliest=True),
                           public_copies=tuple(_public_copy(copy) for copy in public.get(change.url, ())))
-                  for change in changes.links)
-    return replace(changes, links=links)
+                  for change in chunk]
+    return replace(changes, links=tuple(links))
 
 
 def _article_pages(store, article_id: int | None, page_size: int, failing: tuple[str, ...] = ()):

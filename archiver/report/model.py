@@ -43,7 +43,7 @@ class CaptureRef:
     hop: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ArchivedCopy:
     """A capture a reader can follow instead of the live page: its replay URL (ReportSettings.replay_url)."""
 
@@ -51,7 +51,7 @@ class ArchivedCopy:
     captured_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PublicCopy:
     """A public web archive's copy of a reference (a Memento), nearest before the citing article's date."""
 
@@ -106,7 +106,7 @@ class ArticleReport:
         return self.title or self.url
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: the news is the one list a report keeps whole
 class LinkChange:
     """A reference whose verdict changed since the report's `since`."""
 
@@ -122,7 +122,7 @@ class LinkChange:
 
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ArticleChange:
     article_url: str
     content_change: str
