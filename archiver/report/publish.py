@@ -35,8 +35,9 @@ def write_cycle_reports(store, settings: Settings, now: datetime) -> dict[str, P
 def publish_reports(data: ReportData, directory: Path) -> dict[str, Path]:
     """report-<YYYYmmddTHHMMSSZ>.<format> for each cycle format, then latest.<format> (the same file).
 
-    The HTML is the default page (the news, the chart, the failing references by article), small at
-    any archive size; the JSON is the whole report, streamed. Returns {format: the timestamped file}.
+    The HTML is the default page (the news, the chart, the failing references by article): it grows with
+    what fails and changes, not with the archive; the JSON is the whole report, streamed. Returns
+    {format: the timestamped file}.
     """
     directory.mkdir(parents=True, exist_ok=True)
     stamp = data.generated_at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
