@@ -63,8 +63,9 @@ from archiver.report import (
     FORMAT_NAMES,
     VERDICT_ORDER,
     build_report,
-    formatter_for,
     parse_since,
+    publish_site,
+    stream_for,
     write_atomically,
     write_cycle_reports,
 )
@@ -75,6 +76,7 @@ from archiver.warc.replay import PYWB_MISSING, check_bind_host, pywb_config, pyw
 from archiver.warc.wacz import export_wacz
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGED, EXIT_USAGE, EXIT_STORAGE = 0, 1, 2, 3, 4
+STATUS_ARTICLES = 20  # the newest articles `status` lists; --all lists every one, a page at a time
 DEFAULT_CONFIG = Path("config/archiver.toml")
 
 log = logging.getLogger("archiver")
@@ -225,13 +227,18 @@ def check(ctx: click.Context, include_not_due: bool, article_url: str | None, us
 @click.option("--article", "article_url", help="Only this article and its references (required by robustlinks).")
 @click.option("--fail-on", "fail_on_text", default=",".join(DEFAULT_FAIL_ON), show_default=True,
               help="Verdicts that make the exit code 2; empty for never.")
-@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False), help="Write here instead of stdout.")
+@click.option("--all", "complete", is_flag=True,
+              help="HTML and table: every article and reference, not only the news and the failing ones "
+                   "(HTML: -o names a folder for an index page and a page per article).")
+@click.option("-o", "--output", "output_path", type=click.Path(), help="Write here instead of stdout.")
 @click.pass_context
 def report(ctx: click.Context, format_name: str, since_text: str, article_url: str | None, fail_on_text: str,
-           output_path: str | None) -> None:
+           complete: bool, output_path: str | None) -> None:
     """Link-health report: what died or changed since the last run, per article, with archived copies.
 
-    Exit code 2 when the report holds a link whose verdict is in --fail-on, 0 otherwise.
+    HTML and table show the news and the failing references by article, with counts for the rest;
+    --all shows everything. The other formats always hold every reference. Exit code 2 when the
+    report holds a link whose verdict is in --fail-on, 0 otherwise.
     """
     settings = _settings(ctx)
     fail_on = tuple(name.strip() for name in fail_on_text.split(",") if name.strip())
@@ -240,27 +247,39 @@ def report(ctx: click.Context, format_name: str, since_text: str, article_url: s
         raise click.UsageError(f"--fail-on: unknown verdict {', '.join(unknown)} (known: {', '.join(VERDICT_ORDER)})")
     if format_name == "robustlinks" and article_url is None:
         raise click.UsageError("--format robustlinks needs --article URL")
+    site = format_name == "html" and complete and article_url is None  # one page per article, in a folder
+    if site and not output_path:
+        raise click.UsageError("--format html --all writes a folder of pages: give it with -o FOLDER")
+    if output_path and Path(output_path).is_dir() and not site:
+        raise click.UsageError(f"-o {output_path} is a folder; this report is one file")
     console = _console(ctx)
     try:
-        formatter = formatter_for(format_name, terminal=console.is_terminal and not output_path, width=console.width)
+        streamer = stream_for(format_name, terminal=console.is_terminal and not output_path, width=console.width)
         since = parse_since(since_text)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     with open_store(settings) as store:
         try:
-            data = build_report(store, settings, now=utc_now(), since=since, article_url=article_url, fail_on=fail_on,
-                                thumbnails=thumbnail_reader(settings))
+            data = build_report(store, settings, now=utc_now(), since=since, article_url=article_url,
+                                fail_on=fail_on, complete=complete, thumbnails=thumbnail_reader(settings))
         except LookupError as exc:
             raise click.UsageError(str(exc)) from None
-    output = formatter(data)
-    if output_path:
-        try:
-            write_atomically(Path(output_path), output.encode("utf-8") if isinstance(output, str) else output)
+        try:  # the articles stream from the store while the report is written
+            if site:
+                publish_site(data, Path(output_path))
+            elif output_path:
+                write_atomically(Path(output_path), streamer(data))
+            else:
+                write_to_stdout(streamer(data))
         except OSError as exc:
             raise click.UsageError(f"cannot write {output_path}: {exc.strerror or exc}") from None
-    else:
-        click.echo(output, nl=isinstance(output, str) and not output.endswith("\n"))
-    ctx.exit(EXIT_CHANGED if data.failing() else EXIT_OK)
+    ctx.exit(EXIT_CHANGED if data.summary.failing else EXIT_OK)
+
+
+def write_to_stdout(pieces) -> None:
+    """A report's pieces (text or bytes) to stdout as they come."""
+    for piece in pieces:
+        click.echo(piece, nl=False)
 
 
 @cli.command()
@@ -285,19 +304,23 @@ def daemon(ctx: click.Context) -> None:
 
 @cli.command()
 @click.option("--require-daemon", is_flag=True, help="Exit 1 unless a daemon is running (a health check).")
+@click.option("--all", "every_article", is_flag=True, help=f"List every article, not only the newest {STATUS_ARTICLES}.")
 @click.pass_context
-def status(ctx: click.Context, require_daemon: bool) -> None:
-    """Articles, sources, links by verdict, the last run, the next scheduled runs and the daemon."""
+def status(ctx: click.Context, require_daemon: bool, every_article: bool) -> None:
+    """Articles (the newest, or --all), sources, links by verdict, the last run, the next scheduled runs and the daemon."""
     settings = _settings(ctx)
+    console = _console(ctx)
     with open_store(settings) as store:
-        rows = store.list_articles()
+        totals = store.article_totals()
+        if every_article:
+            print_articles(console, store.article_pages(), totals, settings.storage.data_dir)
+        else:
+            print_articles(console, [store.newest_articles(STATUS_ARTICLES)], totals, settings.storage.data_dir)
         last = store.last_run()
         verdicts = store.verdict_counts()
         due = scheduled_runs(store)
         print_queue_status(_console(ctx), settings, store)
     holder = read_lock_holder(settings.storage.data_dir / LOCK_FILE_NAME)
-    console = _console(ctx)
-    print_articles(console, rows, settings.storage.data_dir)
     if last is not None:
         console.print(f"last run #{last.id} ({last.kind}) {last.status} at {last.started_at:%Y-%m-%d %H:%M} UTC: {last.counts}", soft_wrap=True)
     sources = settings.sources
@@ -306,7 +329,7 @@ def status(ctx: click.Context, require_daemon: bool) -> None:
     for kind, entries in (("feed", sources.feeds), ("sitemap", sources.sitemaps)):
         for entry in entries:
             console.print(f"  {kind}: {entry}", soft_wrap=True, markup=False, highlight=False)
-    print_references(console, rows, verdicts)
+    print_references(console, totals, verdicts)
     print_daemon(console, due, holder)
     if holder is None and require_daemon:
         ctx.exit(EXIT_ERROR)

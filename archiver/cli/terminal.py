@@ -11,6 +11,7 @@ reach Rich only inside Text objects: never parsed as markup ("[/b]" in a title,
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -80,33 +81,38 @@ def print_check(console: Console, summary: CheckSummary) -> None:
             console.print(Text.assemble(f"  {label}: ", plain(url)), soft_wrap=True)
 
 
-def print_articles(console: Console, rows: list[dict], data_dir: Path) -> None:
-    """Registered articles with when their content was last extracted and their references:
-    captured (a response of any status is in the WARCs, from any run) or no response (checked, never answered)."""
+def print_articles(console: Console, pages: Iterable[list[dict]], totals: dict[str, int], data_dir: Path) -> None:
+    """Registered articles (pages of them: the newest few, or every one) with when their content was last
+    extracted and their references: captured (a response of any status is in the WARCs, from any run)
+    or no response (checked, never answered). One Rich table, or one write when piped, per page."""
     header = ("article", "title", "last extracted", "refs", "captured", "no response")
-    lines = [
-        (one_line(row["url"]), one_line(row["title"]),
-         row["last_captured_at"].strftime("%Y-%m-%d %H:%M") if row["last_captured_at"] else "never",
-         str(row["link_count"]), str(row["captured_link_count"]), str(row["failed_link_count"]))
-        for row in rows
-    ]
-    console.print(Text.assemble(f"{len(rows)} article(s) in ", plain(data_dir)), soft_wrap=True)
-    if console.is_terminal:
-        table = Table(*header)
-        for line in lines:
-            table.add_row(*map(Text, line))
-        console.print(table)
-    elif not console.quiet:  # piped: one tab-separated line per article, whole URLs, nothing wrapped
-        # Written past Rich, which would expand the tabs into spaces.
-        console.file.write("".join("\t".join(line) + "\n" for line in [header, *lines]))
+    console.print(Text.assemble(f"{totals['articles']} article(s) in ", plain(data_dir)), soft_wrap=True)
+    shown = 0
+    for number, rows in enumerate(pages):
+        shown += len(rows)
+        lines = [
+            (one_line(row["url"]), one_line(row["title"]),
+             row["last_captured_at"].strftime("%Y-%m-%d %H:%M") if row["last_captured_at"] else "never",
+             str(row["link_count"]), str(row["captured_link_count"]), str(row["failed_link_count"]))
+            for row in rows
+        ]
+        if console.is_terminal:
+            table = Table(*header, show_header=number == 0)
+            for line in lines:
+                table.add_row(*map(Text, line))
+            console.print(table)
+        elif not console.quiet:  # piped: one tab-separated line per article, whole URLs, nothing wrapped
+            # Written past Rich, which would expand the tabs into spaces.
+            console.file.write("".join("\t".join(line) + "\n" for line in ([header] if number == 0 else []) + lines))
+    if shown < totals["articles"]:
+        console.print(f"({shown} newest shown; status --all lists all {totals['articles']})", soft_wrap=True)
 
 
-def print_references(console: Console, rows: list[dict], verdicts: dict[str, int]) -> None:
+def print_references(console: Console, totals: dict[str, int], verdicts: dict[str, int]) -> None:
     """Two units, named: references as the report counts them (one per article and link), and
     distinct link URLs, by verdict (a URL cited by two articles is checked, and counted, once)."""
-    references = sum(row["link_count"] for row in rows)
-    console.print(f"references: {references} in {len(rows)} article(s), one per article and link as the report "
-                  f"counts them; {sum(verdicts.values())} distinct URL(s)", soft_wrap=True)
+    console.print(f"references: {totals['references']} in {totals['articles']} article(s), one per article and link "
+                  f"as the report counts them; {sum(verdicts.values())} distinct URL(s)", soft_wrap=True)
     by_verdict = ", ".join(f"{verdict} {count}" for verdict, count in sorted(verdicts.items()))
     console.print(f"distinct links by verdict: {by_verdict or 'no links yet'}", soft_wrap=True)
 

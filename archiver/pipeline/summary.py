@@ -109,6 +109,7 @@ class RunScope:
             log.warning("run %s %s stays running in the database: %s", self.run_id, self.kind, finishing)
             return
         log.info("run %s %s %s: %s", self.run_id, self.kind, status, counts)
+        self.pipeline.store.refresh_statistics()  # the planner's picture of the grown tables (milliseconds)
 
 
 class Heartbeat:

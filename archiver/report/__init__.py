@@ -6,10 +6,10 @@
 """
 
 from archiver.report.builder import build_report, parse_since, replay_url_for
-from archiver.report.formats import FORMAT_NAMES, formatter_for
+from archiver.report.formats import FORMAT_NAMES, formatter_for, stream_for
 from archiver.report.model import DEFAULT_FAIL_ON, SCHEMA_VERSION, VERDICT_ORDER, ReportData
-from archiver.report.publish import publish_reports, reports_dir, write_atomically, write_cycle_reports
+from archiver.report.publish import publish_reports, publish_site, reports_dir, write_atomically, write_cycle_reports
 
 __all__ = ["DEFAULT_FAIL_ON", "FORMAT_NAMES", "SCHEMA_VERSION", "VERDICT_ORDER", "ReportData", "build_report",
-           "formatter_for", "parse_since", "publish_reports", "replay_url_for", "reports_dir", "write_atomically",
-           "write_cycle_reports"]
+           "formatter_for", "parse_since", "publish_reports", "publish_site", "replay_url_for", "reports_dir",
+           "stream_for", "write_atomically", "write_cycle_reports"]

@@ -9,6 +9,7 @@ means changes since then. Reads only; the store is never written.
 from __future__ import annotations
 
 import base64
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
@@ -16,18 +17,20 @@ from datetime import datetime, timezone
 from archiver.judge.compare import unified_diff
 from archiver.models import Capture
 from archiver.report.model import (
-    DEFAULT_FAIL_ON, UNCHECKED, ArchivedCopy, ArticleReport, CaptureRef, LinkReport, PublicCopy, ReportData,
+    DEFAULT_FAIL_ON, UNCHECKED, ArchivedCopy, ArticleReport, ArticleStream, CaptureRef, Changes, LinkReport,
+    PublicCopy, ReportData, ReportSummary, ordered_counts,
 )
-from archiver.report.timeline import changes_since, run_history
+from archiver.report.timeline import HISTORY_RUNS, NewsAndHistory
 from archiver.settings import Settings
-
-THUMBNAIL_PREFIX = "urn:thumbnail:"  # the resource record of a browser capture's first screen (pipeline/browser_capture.py)
-ThumbnailReader = Callable[[Capture], bytes | None]
 from archiver.urls import normalize_url
 
 DRIFT_CHANGES = ("drifted", "off_topic")
+THUMBNAIL_PREFIX = "urn:thumbnail:"  # the resource record of a browser capture's first screen (pipeline/browser_capture.py)
+ThumbnailReader = Callable[[Capture], bytes | None]
 
 CapturesByUrl = dict[str, list[tuple[int, Capture]]]
+ARTICLE_PAGE = 200  # articles per store page: with 10 references each, a few thousand rows held at a time
+NEWS_CHUNK = 1000  # changed references whose captures are read at once, for their archived copies
 
 
 def parse_since(text: str) -> datetime | None:
@@ -43,51 +46,117 @@ def parse_since(text: str) -> datetime | None:
 
 def build_report(store, settings: Settings, *, now: datetime, since: datetime | None = None,
                  article_url: str | None = None, fail_on: tuple[str, ...] = DEFAULT_FAIL_ON,
+                 complete: bool = False, page_size: int = ARTICLE_PAGE,
                  thumbnails: ThumbnailReader | None = None) -> ReportData:
     """The report over every article (or the one at `article_url`; LookupError if it is not registered).
 
-    `thumbnails(capture)` reads a browser capture's thumbnail record (pipeline.thumbnail_reader): the report
-    shows it beside the article's archived-copy link."""
+    Reads the counts, the news and the history now (one pass over the archive, a page of
+    `page_size` articles at a time); the articles themselves are read again, page by page,
+    whenever a formatter walks them. `complete` (--all): HTML and table show every article.
+    `thumbnails(capture)` reads a browser capture's thumbnail record (pipeline.thumbnail_reader): the
+    report shows it beside the article's archived-copy link.
+    """
     article_id = None
     if article_url is not None:
         article_id = store.get_article_id(normalize_url(article_url))
         if article_id is None:
             raise LookupError(f"no registered article {article_url}")
-    article_rows = store.report_articles(article_id)
-    links_by_article: dict[int, list[dict]] = {row["id"]: [] for row in article_rows}
-    for link in store.report_links(list(links_by_article)):
-        links_by_article[link["article_id"]].append(link)
-    article_urls = [row["url"] for row in article_rows]
-    link_urls = list(dict.fromkeys(link["url"] for rows in links_by_article.values() for link in rows))
-    latest = store.latest_observations(link_urls + article_urls)
-    captures = store.report_captures(link_urls + article_urls)
-    public = store.public_copies_for(link_urls)
-    overrides = store.overrides_for(link_urls)  # reviewers' words from the UI (archiver serve)
+    fail_on = tuple(fail_on)
+    counted = store.report_summary(article_id, fail_on)
+    by_verdict = ordered_counts(Counter(counted["by_verdict"]))
+    summary = ReportSummary(counted["articles"], counted["references"], by_verdict,
+                            counted["failing_references"], counted["failing_articles"])
+    runs = store.observed_runs(HISTORY_RUNS)
+    cutoff = since if since is not None else (runs[-1]["started_at"] if runs else None)
+    tally = NewsAndHistory(store, cutoff, runs)
+    for page in _article_pages(store, article_id, page_size):
+        tally.add(page, store.report_links([row["id"] for row in page]))
     replay = settings.report.replay_url
-    articles = tuple(
-        _article(store, row, latest, captures, replay,
-                 tuple(_link(store, link, latest, captures, replay, public.get(link["url"], ()), overrides)
-                       for link in _still_linked(links_by_article[row["id"]])))
-        for row in article_rows
-    )
-    if thumbnails is not None:
-        articles = tuple(_with_thumbnail(store, article, thumbnails) for article in articles)
-    history, cutoff = run_history(store, articles), since
-    if cutoff is None and history:
-        cutoff = history[-1].started_at
-    single = articles[0].label if article_id is not None and articles else None
+
+    def every_page():
+        for page in _article_pages(store, article_id, page_size):
+            yield _reports(store, page, store.report_links([row["id"] for row in page]), replay, thumbnails)
+
+    def failing_pages():
+        for page in _article_pages(store, article_id, page_size, failing=fail_on):
+            yield _reports(store, page, store.report_links([row["id"] for row in page], fail_on), replay,
+                           thumbnails)
+
+    single, single_url = None, None
+    if article_id is not None:
+        [row] = store.report_article_page(None, 1, article_id=article_id)
+        single, single_url = row["title"] or row["seed_title"] or row["url"], row["url"]
     return ReportData(
         title=f"Link health: {single}" if single else "Link health report",
         generated_at=now, since_label="LAST" if since is None else since.date().isoformat(),
-        article_filter=articles[0].url if single else None, fail_on=tuple(fail_on),
-        changes=changes_since(store, articles, latest, cutoff), history=history, articles=articles,
+        article_filter=single_url, fail_on=fail_on,
+        changes=_with_copies(store, tally.changes(), replay), history=tally.history(),
+        articles=ArticleStream(every_page, summary.articles, page_size), summary=summary,
+        failing_articles=ArticleStream(failing_pages if fail_on else lambda: iter(()), summary.failing_articles,
+                                       page_size),
+        complete=complete,
     )
 
 
-def _still_linked(rows: list[dict]) -> list[dict]:
-    """Mark each link row with whether the article's latest capture still has it (links never vanish from the store)."""
-    newest = max((row["last_seen"] for row in rows), default=None)
-    return [{**row, "still_linked": row["last_seen"] == newest} for row in rows]
+def _with_copies(store, changes: Changes, replay: str) -> Changes:
+    """The news with each changed reference's archived and public copies (read for the news alone)."""
+    links = []
+    for start in range(0, len(changes.links), NEWS_CHUNK):  # each chunk's captures are dropped after it
+        chunk = changes.links[start : start + NEWS_CHUNK]
+        urls = list(dict.fromkeys(change.url for change in chunk))
+        captures, public = store.report_captures(urls), store.public_copies_for(urls)
+        links += [replace(change, archived_copy=_archived_copy(change.url, captures.get(change.url, []), replay,
+                                                               earliest=True),
+                          public_copies=tuple(_public_copy(copy) for copy in public.get(change.url, ())))
+                  for change in chunk]
+    return replace(changes, links=tuple(links))
+
+
+def _article_pages(store, article_id: int | None, page_size: int, failing: tuple[str, ...] = ()):
+    """Article rows a page at a time, by id (keyset: each page starts after the last id of the one before)."""
+    after = None
+    while True:
+        page = store.report_article_page(after, page_size, article_id=article_id, failing=failing)
+        if page:
+            yield page
+        if len(page) < page_size:
+            return
+        after = page[-1]["id"]
+
+
+def _reports(store, article_rows: list[dict], link_rows: list[dict], replay: str,
+             thumbnails: ThumbnailReader | None = None) -> list[ArticleReport]:
+    """One page of articles as ArticleReports, with what the store knows of their links (a few queries per page)."""
+    links_by_article: dict[int, list[dict]] = {row["id"]: [] for row in article_rows}
+    for link in link_rows:
+        links_by_article[link["article_id"]].append(link)
+    link_urls = list(dict.fromkeys(link["url"] for link in link_rows))
+    urls = link_urls + [row["url"] for row in article_rows]
+    latest = store.latest_observations(urls)
+    captures = store.report_captures(urls)
+    public = store.public_copies_for(link_urls)
+    overrides = store.overrides_for(link_urls)  # reviewers' words from the UI (archiver serve)
+    shots = _thumbnails(store, [row["url"] for row in article_rows], thumbnails)
+    return [
+        _article(store, row, latest, captures, replay,
+                 tuple(_link(store, link, latest, captures, replay, public.get(link["url"], ()), overrides)
+                       for link in links_by_article[row["id"]]), shots.get(row["url"]))
+        for row in article_rows
+    ]
+
+
+def _thumbnails(store, urls: list[str], read: ThumbnailReader | None) -> dict[str, str]:
+    """Each article's latest browser-capture thumbnail as a data: URL, for the page's articles at once."""
+    if read is None:
+        return {}
+    found = store.report_captures([THUMBNAIL_PREFIX + url for url in urls])
+    shots = {}
+    for url in urls:
+        kept = [capture for _, capture in found.get(THUMBNAIL_PREFIX + url, []) if capture.warc_file]
+        data = read(kept[-1]) if kept else None
+        if data:
+            shots[url] = "data:image/jpeg;base64," + base64.b64encode(data).decode("ascii")
+    return shots
 
 
 def _link(store, row: dict, latest, captures: CapturesByUrl, replay: str, public=(), overrides=None) -> LinkReport:
@@ -108,14 +177,13 @@ def _link(store, row: dict, latest, captures: CapturesByUrl, replay: str, public
         first_seen=row["first_seen"], last_seen=row["last_seen"], last_checked=row["last_checked_at"],
         archived_copy=_archived_copy(row["url"], fetched, replay, earliest=True), diff=diff,
         captures=tuple(_capture_ref(capture) for _, capture in fetched if capture.warc_file is not None),
-        public_copies=tuple(PublicCopy(copy.archive, copy.memento_url, copy.memento_datetime, copy.looked_up_at)
-                            for copy in public),
+        public_copies=tuple(_public_copy(copy) for copy in public),
         override=override.kind if (override := (overrides or {}).get(row["url"])) else None,
     )
 
 
 def _article(store, row: dict, latest, captures: CapturesByUrl, replay: str,
-             links: tuple[LinkReport, ...]) -> ArticleReport:
+             links: tuple[LinkReport, ...], thumbnail: str | None = None) -> ArticleReport:
     observation = latest.get(row["url"])
     return ArticleReport(
         url=row["url"], canonical_url=row["canonical_url"], title=row["title"] or row["seed_title"],
@@ -126,18 +194,10 @@ def _article(store, row: dict, latest, captures: CapturesByUrl, replay: str,
         similarity=observation.similarity if observation else None,
         diff=(observation.diff or None) if observation else None,
         archived_copy=_archived_copy(row["url"], captures.get(row["url"], []), replay, earliest=False),
-        links=links, clean_title=row["clean_title"],
+        links=links, key=row["id"], clean_title=row["clean_title"],
         date_raw=row["published_raw"] if row["published"] else row["seed_date"], modified=row["modified"],
+        thumbnail=thumbnail,
     )
-
-
-def _with_thumbnail(store, article: ArticleReport, read: ThumbnailReader) -> ArticleReport:
-    key = THUMBNAIL_PREFIX + article.url
-    shots = [capture for _, capture in store.report_captures([key]).get(key, []) if capture.warc_file]
-    data = read(shots[-1]) if shots else None
-    if not data:
-        return article
-    return replace(article, thumbnail="data:image/jpeg;base64," + base64.b64encode(data).decode("ascii"))
 
 
 def _diff_against_baseline(store, by_id: dict[int, Capture], observation) -> str | None:
@@ -167,6 +227,10 @@ def replay_url_for(template: str, url: str, captured_at: datetime) -> str:
     """
     timestamp = captured_at.astimezone(timezone.utc).strftime("%Y%m%d%H%M%S")
     return template.replace("{timestamp}", timestamp).replace("{url}", url)
+
+
+def _public_copy(copy) -> PublicCopy:
+    return PublicCopy(copy.archive, copy.memento_url, copy.memento_datetime, copy.looked_up_at)
 
 
 def _capture_ref(capture: Capture) -> CaptureRef:

@@ -1,6 +1,9 @@
 """ReportData: everything a report shows, as plain frozen dataclasses. Built by builder.py, read by every formatter.
 
 Times are timezone-aware UTC datetimes; a link never checked has verdict "unchecked".
+The articles are an ArticleStream: read from the store a page at a time each time a
+formatter walks them, so no report holds the archive in memory. The counts a report
+leads with (ReportSummary) are counted by the database before any article is read.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Callable, Iterator
 
 SCHEMA_VERSION = "1.1"
 UNCHECKED = "unchecked"
@@ -39,7 +43,7 @@ class CaptureRef:
     hop: int = 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ArchivedCopy:
     """A capture a reader can follow instead of the live page: its replay URL (ReportSettings.replay_url)."""
 
@@ -47,7 +51,7 @@ class ArchivedCopy:
     captured_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PublicCopy:
     """A public web archive's copy of a reference (a Memento), nearest before the citing article's date."""
 
@@ -108,13 +112,14 @@ class ArticleReport:
     date_raw: str | None = None  # the publication date as the page (or seed document) wrote it (schema 1.1)
     modified: str | None = None  # the page's modified date, normalised as `date` (schema 1.1)
     thumbnail: str | None = None  # a data: URL of the latest browser capture's first screen (JPEG), if any
+    key: int | None = None  # the store's id: names the article's page in an HTML report written with --all
 
     @property
     def label(self) -> str:
         return self.title or self.url
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: the news is the one list a report keeps whole
 class LinkChange:
     """A reference whose verdict changed since the report's `since`."""
 
@@ -123,13 +128,20 @@ class LinkChange:
     url: str
     verdict_before: str
     verdict_now: str
+    article_label: str = ""  # the article's title (its URL when it has none)
+    article_key: int | None = None
+    archived_copy: ArchivedCopy | None = None  # our earliest 2xx capture of the reference
+    public_copies: tuple[PublicCopy, ...] = ()
 
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, slots=True)
 class ArticleChange:
     article_url: str
     content_change: str
     similarity: float | None
+    article_label: str = ""
+    article_key: int | None = None
 
 
 @dataclass(frozen=True)
@@ -153,6 +165,43 @@ class RunVerdicts:
     counts: dict[str, int] = field(default_factory=dict)
 
 
+class ArticleStream:
+    """A report's articles, in id order: each walk reads them again from the store, a page at a time.
+
+    `len()` is the count the database gave; `pages()` yields lists of ArticleReport, one store page each.
+    """
+
+    def __init__(self, pages: Callable[[], Iterator[list[ArticleReport]]], count: int, page_size: int = 200) -> None:
+        self._pages, self._count, self.page_size = pages, count, page_size
+
+    @classmethod
+    def of(cls, articles) -> ArticleStream:
+        """A stream over articles already in memory (a test's hand-made report, one article's report)."""
+        held = tuple(articles)
+        return cls(lambda: iter([list(held)] if held else []), len(held), max(len(held), 1))
+
+    def pages(self) -> Iterator[list[ArticleReport]]:
+        return self._pages()
+
+    def __iter__(self) -> Iterator[ArticleReport]:
+        for page in self._pages():
+            yield from page
+
+    def __len__(self) -> int:
+        return self._count
+
+
+@dataclass(frozen=True)
+class ReportSummary:
+    """The report's totals, counted by the database: they head every format before any article streams."""
+
+    articles: int
+    references: int  # one per article and link
+    by_verdict: dict[str, int]  # references per verdict, worst first
+    failing: int  # references with a fail_on verdict
+    failing_articles: int  # articles citing at least one of them
+
+
 @dataclass(frozen=True)
 class ReportData:
     title: str
@@ -162,15 +211,30 @@ class ReportData:
     fail_on: tuple[str, ...]
     changes: Changes
     history: tuple[RunVerdicts, ...]
-    articles: tuple[ArticleReport, ...]
+    articles: ArticleStream
+    summary: ReportSummary
+    # Articles citing a failing reference, each with only those references: the default HTML and table.
+    failing_articles: ArticleStream = field(default_factory=lambda: ArticleStream.of(()))
+    complete: bool = False  # --all: HTML and table show every article and reference, not only the failing
     schema_version: str = SCHEMA_VERSION
 
     def references(self) -> list[tuple[ArticleReport, LinkReport]]:
+        """Every reference, read whole (tests and one-article reports; formatters walk `articles`)."""
         return [(article, link) for article in self.articles for link in article.links]
 
     def verdict_counts(self) -> dict[str, int]:
         """References per verdict, worst first; verdicts no reference has are left out."""
-        return ordered_counts(Counter(link.verdict for _, link in self.references()))
+        return dict(self.summary.by_verdict)
 
     def failing(self) -> list[tuple[ArticleReport, LinkReport]]:
-        return [(article, link) for article, link in self.references() if link.fails(self.fail_on)]
+        """The failing references themselves (read from the store: for tests and small reports)."""
+        return [(article, link) for article in self.failing_articles for link in article.links
+                if link.fails(self.fail_on)]
+
+
+def summary_of(articles, fail_on: tuple[str, ...]) -> ReportSummary:
+    """The summary of articles held in memory (reports built by hand, in tests)."""
+    verdicts = Counter(link.verdict for article in articles for link in article.links)
+    failing = [article for article in articles if any(link.fails(fail_on) for link in article.links)]
+    return ReportSummary(len(articles), sum(verdicts.values()), ordered_counts(verdicts),
+                         sum(link.fails(fail_on) for article in articles for link in article.links), len(failing))

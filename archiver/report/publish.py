@@ -1,4 +1,5 @@
-"""The reports a cycle leaves behind: archives/reports/report-<UTC time>.html and .json, plus latest.html/latest.json.
+"""The reports a cycle leaves behind: archives/reports/report-<UTC time>.html and .json, plus latest.html/latest.json,
+and the pages of an HTML report written with --all.
 
 The one module of the package that writes files. Each file is written to a temporary
 name in the same folder and moved into place with os.replace, so a reader (a web
@@ -8,12 +9,14 @@ server, a dashboard polling latest.json) never sees half a report.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterable
 
 from archiver.report.builder import build_report
-from archiver.report.formats import formatter_for
+from archiver.report.formats import render_html_site, stream_for
 from archiver.report.model import ReportData
 from archiver.settings import Settings
 
@@ -25,37 +28,67 @@ def reports_dir(settings: Settings) -> Path:
 
 
 def write_cycle_reports(store, settings: Settings, now: datetime, thumbnails=None) -> dict[str, Path]:
-    """Build the full report (changes since the previous run) and publish it; return {format: report file}."""
+    """Build the report (changes since the previous run) and publish it; return {format: report file}."""
     return publish_reports(build_report(store, settings, now=now, thumbnails=thumbnails), reports_dir(settings))
 
 
 def publish_reports(data: ReportData, directory: Path) -> dict[str, Path]:
-    """report-<YYYYmmddTHHMMSSZ>.<format> for each cycle format, then latest.<format> (same bytes).
+    """report-<YYYYmmddTHHMMSSZ>.<format> for each cycle format, then latest.<format> (the same file).
 
-    Returns {format: the timestamped file}.
+    The HTML is the default page (the news, the chart, the failing references by article): it grows with
+    what fails and changes, not with the archive; the JSON is the whole report, streamed. Returns
+    {format: the timestamped file}.
     """
     directory.mkdir(parents=True, exist_ok=True)
     stamp = data.generated_at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     written = {}
     for name in CYCLE_FORMATS:
-        output = formatter_for(name)(data)
-        content = output.encode("utf-8") if isinstance(output, str) else output
         written[name] = directory / f"report-{stamp}.{name}"
-        write_atomically(written[name], content)
-        write_atomically(directory / f"latest.{name}", content)
+        write_atomically(written[name], stream_for(name)(data))
+        link_atomically(written[name], directory / f"latest.{name}")
     return written
 
 
-def write_atomically(target: Path, content: bytes) -> None:
-    """Write `content` to `target` via a temporary file in the same folder and os.replace."""
+def publish_site(data: ReportData, directory: Path) -> Path:
+    """The HTML report with --all as pages in `directory` (index.html, articles-N.html, article/<id>.html).
+
+    Each page is written atomically; pages of articles no longer in the archive are left as they were.
+    Returns index.html.
+    """
+    (directory / "article").mkdir(parents=True, exist_ok=True)
+    for relative, pieces in render_html_site(data):
+        write_atomically(directory / relative, pieces)
+    return directory / "index.html"
+
+
+def write_atomically(target: Path, content: bytes | Iterable[str] | Iterable[bytes]) -> None:
+    """Write `content` (bytes, or pieces of text or bytes as a formatter yields them) to `target` via a
+    temporary file in the same folder and os.replace."""
     handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
-            file.write(content)
+            for piece in [content] if isinstance(content, bytes) else content:
+                file.write(piece.encode("utf-8") if isinstance(piece, str) else piece)
             file.flush()
             os.fsync(file.fileno())
         os.chmod(temporary, 0o644)  # mkstemp makes it 0600; a report is for reading
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def link_atomically(source: Path, target: Path) -> None:
+    """`target` becomes the same file as `source` (a hard link, swapped in with os.replace; a copy where
+    the file system has no hard links): latest.json costs no second write of a large report."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    temporary.unlink(missing_ok=True)
+    try:
+        os.link(source, temporary)
+    except OSError:
+        shutil.copyfile(source, temporary)
+    try:
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
         raise

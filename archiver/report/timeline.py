@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from datetime import datetime
-from typing import Iterable
 
-from archiver.report.model import (
-    UNCHECKED, ArticleChange, ArticleReport, Changes, LinkChange, RunVerdicts, ordered_counts,
-)
+from archiver.report.model import UNCHECKED, ArticleChange, Changes, LinkChange, RunVerdicts, ordered_counts
 
 HISTORY_RUNS = 30  # bars in the verdicts-over-time chart: the newest runs that checked anything
 NEWSWORTHY = ("dead", "rotten", "drifted")  # a link turning into one of these is "newly ..."
@@ -34,60 +31,69 @@ def change_kind(before: str, now: str) -> str | None:
     return None
 
 
-def changes_since(store, articles: Iterable[ArticleReport], latest: dict, cutoff: datetime | None) -> Changes:
-    """References whose verdict changed, and articles whose own text changed, in checks made at or after `cutoff`.
+class NewsAndHistory:
+    """The news (verdicts that changed, articles edited, in checks at or after `cutoff`) and the verdict
+    counts after each of `runs`, tallied a page of articles at a time.
 
-    Links an article no longer has are left out: nobody needs news of a reference they removed.
+    Both add up over pages: a page's references bring their own changes, and their verdicts after
+    each run count once per citing article. Only the news itself is kept, and per run one Counter.
+    Links an article no longer has are left out of the news: nobody needs news of a reference they removed.
     """
-    articles = list(articles)
-    current = [(article, link) for article in articles for link in article.links if link.still_linked]
-    urls = list(dict.fromkeys(link.url for _, link in current))
-    before = store.latest_observations_before(urls, cutoff) if cutoff is not None else {}
 
-    def checked_since(url: str):
-        row = latest.get(url)
-        return row if row is not None and (cutoff is None or row.checked_at >= cutoff) else None
+    def __init__(self, store, cutoff: datetime | None, runs: list[dict]) -> None:
+        self.store, self.cutoff, self.runs = store, cutoff, runs
+        self.link_changes: list[LinkChange] = []
+        self.article_changes: list[ArticleChange] = []
+        self.counts: dict[int, Counter] = {run["id"]: Counter() for run in runs}
+        self.checked: Counter = Counter()
 
-    link_changes = []
-    for article, link in current:
-        if checked_since(link.url) is None:
-            continue
-        was = before[link.url].verdict if link.url in before else UNCHECKED
-        kind = change_kind(was, link.verdict)
-        if kind is not None:
-            link_changes.append(LinkChange(kind, article.url, link.url, was, link.verdict))
-    article_changes = []
-    for article in articles:
-        row = checked_since(article.url)
-        if row is not None and row.content_change not in (None, "unchanged"):
-            article_changes.append(ArticleChange(article.url, row.content_change, row.similarity))
-    return Changes(cutoff, tuple(link_changes), tuple(article_changes))
+    def add(self, article_rows: list[dict], link_rows: list[dict]) -> None:
+        """One page: its articles (store rows) and every link row of them (with still_linked)."""
+        labels = {row["id"]: row["title"] or row["seed_title"] or row["url"] for row in article_rows}
+        urls_of = {row["id"]: row["url"] for row in article_rows}
+        current = [link for link in link_rows if link["still_linked"]]
+        urls = list(dict.fromkeys(link["url"] for link in current))
+        latest = self.store.latest_observations(urls + list(urls_of.values()))
+        before = self.store.latest_verdicts_before(urls, self.cutoff) if self.cutoff is not None else {}
+        for link in current:
+            if self._checked_since(latest.get(link["url"])) is None:
+                continue
+            was = before.get(link["url"], UNCHECKED)
+            now = link["verdict"] or UNCHECKED
+            kind = change_kind(was, now)
+            if kind is not None:
+                self.link_changes.append(LinkChange(kind, urls_of[link["article_id"]], link["url"], was, now,
+                                                    labels[link["article_id"]], link["article_id"]))
+        for article_id, url in urls_of.items():
+            row = self._checked_since(latest.get(url))
+            if row is not None and row.content_change not in (None, "unchanged"):
+                self.article_changes.append(ArticleChange(url, row.content_change, row.similarity,
+                                                          labels[article_id], article_id))
+        if self.runs:
+            self._add_history(Counter(link["url"] for link in link_rows))
 
+    def _checked_since(self, row):
+        return row if row is not None and (self.cutoff is None or row.checked_at >= self.cutoff) else None
 
-def run_history(store, articles: Iterable[ArticleReport], limit: int = HISTORY_RUNS) -> tuple[RunVerdicts, ...]:
-    """For each of the newest `limit` runs that checked anything: the verdicts of the report's references after it.
+    def _add_history(self, citations: Counter) -> None:
+        """A page's references: their verdict after each run (the last check by then), once per citation."""
+        urls = list(citations)
+        state = self.store.latest_verdicts_before(urls, self.runs[0]["started_at"])
+        checks_by_run: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        for run_id, url, verdict in self.store.verdicts_in_runs(urls, [run["id"] for run in self.runs]):
+            checks_by_run[run_id].append((url, verdict))
+        for run in self.runs:
+            checks = checks_by_run.get(run["id"], [])
+            state.update(checks)
+            for url, verdict in state.items():
+                self.counts[run["id"]][verdict] += citations[url]
+            self.checked[run["id"]] += sum(citations[url] for url in {url for url, _ in checks})
 
-    A reference counts once per article citing it; one never checked by then is not counted.
-    """
-    runs = store.observed_runs(limit)
-    if not runs:
-        return ()
-    citations = Counter(link.url for article in articles for link in article.links)
-    urls = list(citations)
-    state = {url: row.verdict for url, row in store.latest_observations_before(urls, runs[0]["started_at"]).items()}
-    checks_by_run: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    for run_id, url, verdict in store.verdicts_in_runs(urls, [run["id"] for run in runs]):
-        checks_by_run[run_id].append((url, verdict))
-    history = []
-    for run in runs:
-        checks = checks_by_run.get(run["id"], [])
-        state.update(checks)
-        counts: Counter = Counter()
-        for url, verdict in state.items():
-            counts[verdict] += citations[url]
-        history.append(RunVerdicts(
-            run_id=run["id"], kind=run["kind"], started_at=run["started_at"],
-            checked=sum(citations[url] for url in {url for url, _ in checks}),
-            counts=ordered_counts(counts),
-        ))
-    return tuple(history)
+    def changes(self) -> Changes:
+        return Changes(self.cutoff, tuple(self.link_changes), tuple(self.article_changes))
+
+    def history(self) -> tuple[RunVerdicts, ...]:
+        """For each run that checked anything: the verdicts of the report's references after it."""
+        return tuple(RunVerdicts(run_id=run["id"], kind=run["kind"], started_at=run["started_at"],
+                                 checked=self.checked[run["id"]], counts=ordered_counts(self.counts[run["id"]]))
+                     for run in self.runs)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 from sqlalchemy import Connection, Insert, and_, case, exists, func, not_, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -14,6 +14,7 @@ from archiver.store.engine import Database
 from archiver.store.schema import articles, captures, links
 
 SEED_FIELDS = ("seed_title", "seed_date", "seed_text")
+ARTICLE_PAGE = 1000  # articles per page of article_pages (ids fit one IN list)
 
 
 def dialect_insert(connection: Connection, table) -> Insert:
@@ -80,8 +81,43 @@ class ArticleQueries:
         return {row.id: Article(**{k: v for k, v in row._asdict().items() if k != "id"}) for row in rows}
 
     def list_articles(self) -> list[dict]:
-        """Articles with link counts; a link is captured when one of its fetches got an HTTP response,
-        failed when it was fetched but never got one (DNS, timeout ...). The rest were never fetched."""
+        """Every article with its link counts (article_page's rows), oldest first."""
+        return [row for page in self.article_pages() for row in page]
+
+    def article_pages(self, page_size: int = ARTICLE_PAGE) -> Iterator[list[dict]]:
+        """list_articles a page at a time (keyset on id): an archive of any size in bounded memory."""
+        after = 0
+        while True:
+            with self._db.read("list articles") as connection:
+                ids = list(connection.execute(select(articles.c.id).where(articles.c.id > after)
+                                              .order_by(articles.c.id).limit(page_size)).scalars())
+            if ids:
+                yield self._articles_with_counts(ids)
+            if len(ids) < page_size:
+                return
+            after = ids[-1]
+
+    def newest_articles(self, limit: int) -> list[dict]:
+        """The `limit` most recently registered articles with their link counts, oldest first."""
+        with self._db.read("list articles") as connection:
+            ids = list(connection.execute(select(articles.c.id).order_by(articles.c.id.desc()).limit(limit)).scalars())
+        return self._articles_with_counts(sorted(ids))
+
+    def article_totals(self) -> dict[str, int]:
+        """{"articles", "references"}: how many articles, and links (one per article and link)."""
+        with self._db.read("count articles") as connection:
+            total = connection.execute(select(func.count()).select_from(articles)).scalar_one()
+            references = connection.execute(select(func.count()).select_from(links)).scalar_one()
+        return {"articles": int(total), "references": int(references)}
+
+    def _articles_with_counts(self, ids: Sequence[int]) -> list[dict]:
+        """The articles `ids` with link counts; a link is captured when one of its fetches got an HTTP response,
+        failed when it was fetched but never got one (DNS, timeout ...). The rest were never fetched.
+
+        Each count is an index look-up per link (captures (requested_url, http_status)): call it a page at a time.
+        """
+        if not ids:
+            return []
         fetched = exists().where(captures.c.requested_url == links.c.url)
         answered = exists().where(captures.c.requested_url == links.c.url, captures.c.http_status.is_not(None))
         per_article = (
@@ -91,6 +127,7 @@ class ArticleQueries:
                 func.sum(case((answered, 1), else_=0)).label("captured_link_count"),
                 func.sum(case((and_(fetched, not_(answered)), 1), else_=0)).label("failed_link_count"),
             )
+            .where(links.c.article_id.in_(list(ids)))
             .group_by(links.c.article_id)
             .subquery()
         )
@@ -100,6 +137,7 @@ class ArticleQueries:
             select(articles.c.id, articles.c.url, articles.c.title, articles.c.seed_title, articles.c.source,
                    articles.c.canonical_url, articles.c.added_at, articles.c.last_captured_at, *counts)
             .select_from(articles.outerjoin(per_article, per_article.c.article_id == articles.c.id))
+            .where(articles.c.id.in_(list(ids)))
             .order_by(articles.c.id)
         )
         with self._db.read("list articles") as connection:

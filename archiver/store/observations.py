@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import Connection, case, func, literal, or_, select
+from sqlalchemy import Connection, Select, bindparam, case, func, literal, or_, select
 
 from archiver.errors import StoreError
 from archiver.models import Capture
@@ -24,6 +25,19 @@ from archiver.store.schema import articles, captures, links, observations, runs,
 
 UNCHECKED = "unchecked"
 DUE_BATCH = 10_000  # due link URLs per query of a check  # verdict_counts' name for links never judged
+
+
+@lru_cache(maxsize=2)
+def _latest_query(of_urls: bool) -> Select:
+    """latest_observations' query (for the bound list "urls", or for every URL), built once: a check asks
+    it once per URL, and building a subquery of every column costs more than running it."""
+    newest_first = func.row_number().over(
+        partition_by=observations.c.url, order_by=(observations.c.checked_at.desc(), observations.c.id.desc()))
+    ranked = select(observations, newest_first.label("rank"))
+    if of_urls:
+        ranked = ranked.where(observations.c.url.in_(bindparam("urls", expanding=True)))
+    ranked = ranked.subquery()
+    return select(ranked).where(ranked.c.rank == 1)
 
 
 class HealthQueries:
@@ -79,16 +93,9 @@ class HealthQueries:
         latest: dict[str, ObservationRow] = {}
         with self._db.read("read observations") as connection:
             for chunk in chunks:
-                newest_first = func.row_number().over(
-                    partition_by=observations.c.url,
-                    order_by=(observations.c.checked_at.desc(), observations.c.id.desc()),
-                )
-                ranked = select(observations, newest_first.label("rank"))
-                if chunk is not None:
-                    ranked = ranked.where(observations.c.url.in_(chunk))
-                ranked = ranked.subquery()
-                query = select(ranked).where(ranked.c.rank == 1)
-                for row in connection.execute(query):
+                query, parameters = (_latest_query(False), {}) if chunk is None else (_latest_query(True),
+                                                                                     {"urls": chunk})
+                for row in connection.execute(query, parameters):
                     latest[row.url] = observation_from_row(row)
         return latest
 

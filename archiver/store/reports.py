@@ -2,6 +2,9 @@
 
 Nothing here writes. Reports are built from the tables the check cycle already
 fills (articles, links, captures, observations, runs); no table exists for them.
+Every query takes a bounded slice (a page of articles after a given id, a chunk of
+URLs), so a report streams through an archive of any size; a web UI can page the
+same way (report_article_page is keyset pagination).
 """
 
 from __future__ import annotations
@@ -13,35 +16,96 @@ from sqlalchemy import exists, func, select
 
 from archiver.models import Capture
 from archiver.store.engine import Database
-from archiver.store.rows import ObservationRow, capture_from_row, in_chunks, observation_from_row
-from archiver.store.schema import articles, captures, links, observations, runs
+from archiver.store.rows import capture_from_row, in_chunks
+from archiver.store.schema import articles, captures, link_overrides, links, observations, runs
 
-REPORT_ARTICLE_COLUMNS = (
+REPORT_ARTICLE_COLUMNS = (  # not seed_text: a report never shows it, and it is the largest column
     "id", "url", "canonical_url", "title", "clean_title", "seed_title", "published", "published_raw", "modified",
-    "seed_date", "seed_text",
+    "seed_date",
     "added_at", "last_captured_at", "verdict", "last_checked_at",
 )
+UNCHECKED = "unchecked"
+
+
+def _with_failing_link(verdicts: Sequence[str], after_id: int | None = None):
+    """The articles citing at least one link whose verdict is one of `verdicts` (ix_links_article_id_verdict).
+
+    `after_id` is said again on the links' side: PostgreSQL merges the two indexes, and without it
+    each page would walk the links index from the first article again.
+    """
+    condition = exists().where(links.c.article_id == articles.c.id, _failing(verdicts))
+    return condition if after_id is None else condition.where(links.c.article_id > after_id)
+
+
+def _failing(verdicts: Sequence[str]):
+    """A link whose verdict is one of `verdicts` and that no reviewer has overridden (archiver serve)."""
+    overridden = exists().where(link_overrides.c.url == links.c.url)
+    return links.c.verdict.in_(list(verdicts)) & ~overridden
 
 
 class ReportQueries:
     _db: Database
 
-    def report_articles(self, article_id: int | None = None) -> list[dict]:
-        """Every article (or only `article_id`) with its extracted fields, seed fields and health, oldest first."""
-        query = select(*(articles.c[name] for name in REPORT_ARTICLE_COLUMNS)).order_by(articles.c.id)
+    def report_article_page(self, after_id: int | None, limit: int, *, article_id: int | None = None,
+                            failing: Sequence[str] = ()) -> list[dict]:
+        """Up to `limit` articles with ids above `after_id`, by id (keyset pagination: pass the last id back).
+
+        `article_id`: only that one. `failing`: only articles citing a link with one of these verdicts.
+        """
+        query = select(*(articles.c[name] for name in REPORT_ARTICLE_COLUMNS)).order_by(articles.c.id).limit(limit)
+        if after_id is not None:
+            query = query.where(articles.c.id > after_id)
         if article_id is not None:
             query = query.where(articles.c.id == article_id)
+        if failing:
+            query = query.where(_with_failing_link(failing, after_id))
         with self._db.read("read articles for a report") as connection:
             return [row._asdict() for row in connection.execute(query)]
 
-    def report_links(self, article_ids: Sequence[int]) -> list[dict]:
-        """The links of these articles, per article in links_for_article's order (current body order first)."""
+    def report_summary(self, article_id: int | None = None, failing: Sequence[str] = ()) -> dict:
+        """{"articles", "references" (one per article and link), "by_verdict" {verdict: references},
+        "failing_articles" (citing a link with a `failing` verdict), "failing_references"}, counted by the
+        database; a link a reviewer overrode fails nothing."""
+        article_query = select(func.count()).select_from(articles)
+        link_query = select(func.coalesce(links.c.verdict, UNCHECKED).label("verdict"), func.count().label("n"))
+        failing_query = select(func.count()).select_from(articles).where(_with_failing_link(failing or ("",)))
+        failing_links = select(func.count()).select_from(links).where(_failing(failing or ("",)))
+        if article_id is not None:
+            article_query = article_query.where(articles.c.id == article_id)
+            link_query = link_query.where(links.c.article_id == article_id)
+            failing_query = failing_query.where(articles.c.id == article_id)
+            failing_links = failing_links.where(links.c.article_id == article_id)
+        with self._db.read("count a report") as connection:
+            total = connection.execute(article_query).scalar_one()
+            by_verdict = {row.verdict: int(row.n) for row in connection.execute(link_query.group_by(links.c.verdict))}
+            failing_articles = connection.execute(failing_query).scalar_one() if failing else 0
+            failing_references = connection.execute(failing_links).scalar_one() if failing else 0
+        merged: dict[str, int] = {}
+        for verdict, n in by_verdict.items():  # NULL and "unchecked" would be two groups
+            merged[verdict] = merged.get(verdict, 0) + n
+        return {"articles": int(total), "references": sum(merged.values()), "by_verdict": merged,
+                "failing_articles": int(failing_articles), "failing_references": int(failing_references)}
+
+    def report_links(self, article_ids: Sequence[int], verdicts: Sequence[str] | None = None) -> list[dict]:
+        """The links of these articles, per article in links_for_article's order (current body order first).
+
+        `verdicts`: only links with one of these verdicts that no reviewer overrode. Each row says whether the article's latest
+        capture still has the link ("still_linked": its last_seen is the article's newest).
+        """
         order = (links.c.article_id, links.c.last_seen.desc(), links.c.position, links.c.id)
+        newest = (select(links.c.article_id, func.max(links.c.last_seen).label("newest"))
+                  .group_by(links.c.article_id))
         found: list[dict] = []
         with self._db.read("read links for a report") as connection:
             for chunk in in_chunks(sorted(article_ids)):  # ascending ids: the chunks come out in article order
-                query = select(links).where(links.c.article_id.in_(chunk)).order_by(*order)
-                found.extend(row._asdict() for row in connection.execute(query))
+                latest = newest.where(links.c.article_id.in_(chunk)).subquery()
+                query = (select(links, (links.c.last_seen == latest.c.newest).label("still_linked"))
+                         .join(latest, latest.c.article_id == links.c.article_id)
+                         .where(links.c.article_id.in_(chunk)).order_by(*order))
+                if verdicts is not None:
+                    query = query.where(_failing(verdicts))
+                found.extend({**row._asdict(), "still_linked": bool(row.still_linked)}
+                             for row in connection.execute(query))
         return found
 
     def report_captures(self, requested_urls: Sequence[str]) -> dict[str, list[tuple[int, Capture]]]:
@@ -55,19 +119,21 @@ class ReportQueries:
                     by_url.setdefault(row.requested_url, []).append((row.id, capture_from_row(row)))
         return by_url
 
-    def latest_observations_before(self, urls: Sequence[str], before: datetime) -> dict[str, ObservationRow]:
-        """The newest check of each URL made strictly before `before`: the state a change is measured from."""
-        latest: dict[str, ObservationRow] = {}
-        with self._db.read("read observations for a report") as connection:
+    def latest_verdicts_before(self, urls: Sequence[str], before: datetime) -> dict[str, str]:
+        """The verdict after the newest check of each URL made strictly before `before` (that check's url and
+        verdict alone: a report asks this for every reference, and whole rows cost more to read than to find)."""
+        latest: dict[str, str] = {}
+        with self._db.read("read verdicts for a report") as connection:
             for chunk in in_chunks(urls):
                 newest_first = func.row_number().over(
                     partition_by=observations.c.url,
                     order_by=(observations.c.checked_at.desc(), observations.c.id.desc()),
                 )
-                ranked = (select(observations, newest_first.label("rank"))
+                ranked = (select(observations.c.url, observations.c.verdict, newest_first.label("rank"))
                           .where(observations.c.url.in_(chunk), observations.c.checked_at < before).subquery())
-                for row in connection.execute(select(ranked).where(ranked.c.rank == 1)):
-                    latest[row.url] = observation_from_row(row)
+                for url, verdict in connection.execute(select(ranked.c.url, ranked.c.verdict)
+                                                       .where(ranked.c.rank == 1)):
+                    latest[url] = verdict
         return latest
 
     def observed_runs(self, limit: int) -> list[dict]:
@@ -87,9 +153,11 @@ class ReportQueries:
             return []
         with self._db.read("read verdicts for a report") as connection:
             for chunk in in_chunks(urls):
+                # `run_id + 0`: no index on that side, so even a planner without statistics takes the
+                # URL index (a run's observations are the whole archive; a chunk's URLs are a thousand).
                 query = select(observations.c.checked_at, observations.c.id, observations.c.run_id,
                                observations.c.url, observations.c.verdict).where(
-                    observations.c.url.in_(chunk), observations.c.run_id.in_(list(run_ids)))
+                    observations.c.url.in_(chunk), (observations.c.run_id + 0).in_(list(run_ids)))
                 found.extend(tuple(row) for row in connection.execute(query))
         found.sort()
         return [(run_id, url, verdict) for _, _, run_id, url, verdict in found]

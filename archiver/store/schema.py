@@ -108,7 +108,8 @@ links = Table(
     Column("verdict_since", UTCDateTime),  # when the link got its current verdict
     Column("last_checked_at", UTCDateTime),
     UniqueConstraint("article_id", "url"),
-    Index(None, "url"),
+    Index(None, "url", "verdict"),  # migration 0007: distinct URLs by verdict from the index alone
+    Index(None, "article_id", "verdict"),  # an article's failing references
     Index(None, "next_check_at"),
     Index(None, "verdict"),  # verdict counts and filters in the review UI (migration 0008)
     Index(None, "verdict_since"),  # what changed lately
@@ -159,6 +160,7 @@ captures = Table(
     Column("refers_to_record_id", Text),  # the response record a revisit or a 304 stands for
     Index(None, "url", "fetched_at"),
     Index(None, "requested_url", "fetched_at"),  # all hops of the fetches of one link
+    Index(None, "requested_url", "http_status"),  # did a link ever get an answer (status; migration 0007)
     Index(None, "payload_digest"),  # an earlier identical payload: a WARC revisit
     Index(None, "article_id"),
     Index(None, "run_id"),

@@ -20,6 +20,7 @@ from archiver.store.public_copies import PublicCopyQueries
 from archiver.store.queue_items import QueueQueries
 from archiver.store.reports import ReportQueries
 from archiver.store.runs import RunQueries
+from archiver.store.statistics import gather_statistics
 
 T = TypeVar("T")
 CLOSED_WARCS = "*.warc.gz"  # archiver.warc.files names them so; the store does not import the warc room
@@ -50,6 +51,7 @@ class Store(ArticleQueries, CaptureQueries, RunQueries, HealthQueries, ReportQue
             if warc_dir is not None:
                 _refuse_a_new_database_beside(database, Path(warc_dir))
             upgrade_to_head(database)
+            gather_statistics(database, only_if_missing=True)
         except BaseException:
             database.dispose()
             raise
@@ -92,6 +94,10 @@ class Store(ArticleQueries, CaptureQueries, RunQueries, HealthQueries, ReportQue
         takes no write lock, so it works beside a running daemon and on a read-only copy.
         """
         return self._db.engine.execution_options(sqlite_begin="IMMEDIATE") if writing else self._db.engine
+
+    def refresh_statistics(self) -> bool:
+        """ANALYZE, so the planner keeps choosing the URL indexes as the archive grows (after each run)."""
+        return gather_statistics(self._db)
 
     def has_table(self, name: str) -> bool:
         """Whether the database holds a table called `name` (ours or a library's)."""

@@ -45,6 +45,22 @@ def test_status_lists_registered_articles(data_dir, capsys):
     assert "https://news.test/a" in out and "https://news.test/b" in out and "never" in out
 
 
+def test_status_lists_the_newest_articles_and_all_of_them_with_all(data_dir, capsys):
+    urls = [f"https://news.test/{n:02d}" for n in range(25)]
+    assert main(["--data-dir", str(data_dir), "add", *urls]) == 0
+    capsys.readouterr()
+    assert main(["--data-dir", str(data_dir), "status"]) == 0
+    out = capsys.readouterr().out
+    listed = [line.split("\t")[0] for line in out.splitlines() if line.startswith("https://news.test/")]
+    assert listed == urls[5:]  # the newest 20, oldest first
+    assert "25 article(s) in" in out and "(20 newest shown; status --all lists all 25)" in out
+    assert "references: 0 in 25 article(s)" in out
+    assert main(["--data-dir", str(data_dir), "status", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split("\t")[0] for line in out.splitlines() if line.startswith("https://news.test/")] == urls
+    assert "newest shown" not in out and out.count("article\ttitle\t") == 1
+
+
 def test_import_keeps_good_documents_and_rejects_bad_ones(data_dir, tmp_path, capsys):
     folder = tmp_path / "inbox"
     folder.mkdir()

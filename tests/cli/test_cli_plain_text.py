@@ -41,7 +41,7 @@ def test_hostile_titles_and_urls_print_literally_on_a_terminal(tmp_path):
         archived = on_terminal("archive", article, LINK_LOCAL)
         status = on_terminal("status")
         checked = on_terminal("check", "--all")
-        report = on_terminal("report", "--format", "table")
+        report = on_terminal("report", "--format", "table", "--all")
 
     assert "Traceback" not in archived + status + checked + report
     for shown in (archived, status):

@@ -34,7 +34,7 @@ def test_robots_bypass_and_date_search_apply_to_articles_only(tmp_path, ignore_f
         requested = [seen.path for seen in site.requests]
 
     with open_store(settings) as store:
-        [article] = store.report_articles()
+        [article] = store.report_article_page(None, 10)
         observations = {url: row.observation for url, row in store.latest_observations().items()}
     if ignore_for_articles:
         assert summary.captured and article["published"] == "2021-03-14"  # the date found in the text

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import replace
 from datetime import datetime, timezone
 from html.parser import HTMLParser
 from xml.etree import ElementTree as ET
@@ -128,8 +129,8 @@ def test_junit_has_a_testcase_per_link_and_a_failure_per_failing_verdict(data, h
     assert dead.find("failure").get("type") == "dead" and "HTTP 410" in dead.find("failure").get("message")
 
 
-def test_plain_table_lists_every_link_under_its_article(data, history):
-    table = formatter_for("table", terminal=False)(data)
+def test_plain_table_with_all_lists_every_link_under_its_article(data, history):
+    table = formatter_for("table", terminal=False)(replace(data, complete=True))
     lines = table.splitlines()
     for name, (verdict, _) in EXPECTED.items():
         assert any(line.startswith(f"\t{verdict}\t") and f"\t{history.urls[name]}\t" in line for line in lines), name
@@ -137,9 +138,22 @@ def test_plain_table_lists_every_link_under_its_article(data, history):
     assert "\x1b[" not in table
 
 
+def test_plain_table_by_default_lists_the_news_and_only_the_failing_references(data, history):
+    lines = formatter_for("table", terminal=False)(data).splitlines()
+    listed = {line.split("\t")[5] for line in lines if line.startswith("\t") and line.split("\t")[1] != "verdict"}
+    assert listed == {history.urls[name] for name, (verdict, _) in EXPECTED.items() if verdict in FAILING} | \
+        {history.hostile_urls[name] for name, (verdict, _) in HOSTILE_EXPECTED.items() if verdict in FAILING}
+    news = [line for line in lines if line.startswith(("newly dead\t", "recovered\t"))]
+    assert {line.split("\t")[1] for line in news} == \
+        {history.urls[name] for name, (_, kind) in EXPECTED.items() if kind in ("newly_dead", "recovered")}
+    assert lines[-2] == ("shown: the news and the 8 failing reference(s) in 2 article(s); 0 other article(s) and "
+                         "11 other reference(s) not listed (--all lists every one)")
+
+
 def test_terminal_table_is_coloured_by_verdict(data):
-    table = formatter_for("table", terminal=True, width=160)(data)
+    table = formatter_for("table", terminal=True, width=160)(replace(data, complete=True))
     assert "\x1b[1;31mdead" in table and "\x1b[32malive" in table and "┃" in table
+    assert "\x1b[32malive" not in formatter_for("table", terminal=True, width=160)(data)  # failing ones only
 
 
 class _Anchors(HTMLParser):

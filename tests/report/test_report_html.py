@@ -141,3 +141,24 @@ def test_chromium_shows_the_json_numbers_and_runs_no_archived_script(write_repor
     _chromium(f"--screenshot={screenshot}", "--window-size=1366,900", full.as_uri(), profile=tmp_path / "profile")
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     print(f"\nscreenshot of the HTML report: {screenshot}")
+
+
+def test_all_writes_an_index_a_paged_article_list_and_a_page_per_article(history, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    site = tmp_path / "site"
+    assert main(["--data-dir", str(history.data_dir), "report", "--format", "html", "--all", "-o", str(site)]) == 2
+    assert main(["--data-dir", str(history.data_dir), "report", "--format", "html", "--all"]) == 3  # needs -o
+    assert "-o FOLDER" in capsys.readouterr().err
+    index = (site / "index.html").read_text("utf-8")
+    assert 'href="articles-1.html"' in index and (site / "articles-1.html").is_file()
+    listing = (site / "articles-1.html").read_text("utf-8")
+    pages = sorted(site.glob("article/*.html"))
+    assert len(pages) == 2 and all(f'href="article/{page.name}"' in listing for page in pages)
+    hostile = next(page.read_text("utf-8") for page in pages if "council page" in page.read_text("utf-8"))
+    for html in (index, listing, hostile):
+        parsed = _Page(html)
+        assert {tag for tag, _ in parsed.tags} <= TEMPLATE_TAGS
+        assert f'content="{CONTENT_SECURITY_POLICY.replace(chr(39), "&#39;")}"' in html
+    for payload in HOSTILE:
+        assert payload not in hostile and payload not in listing
+    assert _Page(hostile).title == HOSTILE_TITLE

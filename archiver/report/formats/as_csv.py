@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Iterator
 
 from archiver.report.formats.common import iso
 from archiver.report.model import ArticleReport, LinkReport, ReportData
@@ -17,13 +18,17 @@ COLUMNS = (
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def render_csv(data: ReportData) -> str:
+def render_csv(data: ReportData) -> Iterator[str]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for article, link in data.references():
-        writer.writerow([_cell(value) for value in _row(article, link)])
-    return out.getvalue()
+    for article in data.articles:
+        for link in article.links:
+            writer.writerow([_cell(value) for value in _row(article, link)])
+        yield out.getvalue()  # one article's rows at a time
+        out.seek(0)
+        out.truncate()
+    yield out.getvalue()
 
 
 def _row(article: ArticleReport, link: LinkReport) -> tuple:

@@ -1,13 +1,14 @@
 """JSON: the machine interface. Versioned by `schema_version`; schema in archiver/report/schema/report-1.1.json.
 
 Field names here are the documented ones (README "## Reports"): change them only
-with a new schema version.
+with a new schema version. Written incrementally: the head (summary, changes, history)
+first, then one article per line inside "articles", read from the store a page at a time.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Iterator
 
 from archiver.report.formats.common import iso
 from archiver.report.model import (
@@ -15,11 +16,20 @@ from archiver.report.model import (
 )
 
 
-def render_json(data: ReportData) -> str:
-    return json.dumps(report_to_dict(data), indent=2, ensure_ascii=False) + "\n"
+def render_json(data: ReportData) -> Iterator[str]:
+    """The report as JSON text, in pieces: the same document, never held whole."""
+    head = json.dumps(report_head(data), indent=2, ensure_ascii=False)
+    assert head.endswith("\n}"), "the head is a JSON object written with indent=2"
+    yield head[:-2] + ',\n  "articles": ['
+    separator = "\n    "
+    for article in data.articles:
+        yield separator + json.dumps(_article(article), ensure_ascii=False)
+        separator = ",\n    "
+    yield "\n  ]\n}\n" if separator != "\n    " else "]\n}\n"
 
 
-def report_to_dict(data: ReportData) -> dict[str, Any]:
+def report_head(data: ReportData) -> dict[str, Any]:
+    """Everything but the articles, counted by the database: what a dashboard polls for."""
     return {
         "schema_version": data.schema_version,
         "title": data.title,
@@ -29,14 +39,13 @@ def report_to_dict(data: ReportData) -> dict[str, Any]:
         "article_filter": data.article_filter,
         "fail_on": list(data.fail_on),
         "summary": {
-            "articles": len(data.articles),
-            "references": len(data.references()),
-            "by_verdict": data.verdict_counts(),
-            "failing": len(data.failing()),
+            "articles": data.summary.articles,
+            "references": data.summary.references,
+            "by_verdict": dict(data.summary.by_verdict),
+            "failing": data.summary.failing,
         },
         "changes": _changes(data.changes),
         "history": [_run(run) for run in data.history],
-        "articles": [_article(article) for article in data.articles],
     }
 
 

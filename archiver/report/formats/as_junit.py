@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Iterator
 from xml.etree import ElementTree as ET
+from xml.sax.saxutils import quoteattr
 
 from archiver.report.formats.common import iso, xml_text
 from archiver.report.model import ArticleReport, LinkReport, ReportData
 
 
-def render_junit(data: ReportData) -> bytes:
-    failing = len(data.failing())
-    root = ET.Element("testsuites", name=xml_text(data.title), tests=str(len(data.references())),
-                      failures=str(failing), errors="0", skipped="0", time="0")
+def render_junit(data: ReportData) -> Iterator[bytes]:
+    """The XML in pieces: the root's start tag (its totals counted by the database), one testsuite at a time."""
+    attributes = {"name": xml_text(data.title), "tests": str(data.summary.references),
+                  "failures": str(data.summary.failing), "errors": "0", "skipped": "0", "time": "0"}
+    start = " ".join(f"{name}={quoteattr(value)}" for name, value in attributes.items())
+    yield f"<?xml version='1.0' encoding='utf-8'?>\n<testsuites {start}>\n".encode()
     for index, article in enumerate(data.articles):
-        root.append(_suite(index, article, data))
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+        suite = _suite(index, article, data)
+        ET.indent(suite, level=1)
+        yield b"  " + ET.tostring(suite, encoding="utf-8", xml_declaration=False) + b"\n"
+    yield b"</testsuites>\n"
 
 
 def _suite(index: int, article: ArticleReport, data: ReportData) -> ET.Element:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Iterator
 
 from archiver.report.formats.common import change_text, day, is_web_url, one_line, short_time
 from archiver.report.model import CHANGE_KINDS, CHANGE_TITLES, ArticleReport, LinkReport, ReportData
@@ -23,31 +24,30 @@ def link_to(label: str, url: str) -> str:
     return f"[{text(label)}](<{target}>)"
 
 
-def render_markdown(data: ReportData) -> str:
+def render_markdown(data: ReportData) -> Iterator[str]:
     counts = ", ".join(f"{verdict} {n}" for verdict, n in data.verdict_counts().items())
     lines = [f"# {text(data.title)}", "",
-             f"Generated {short_time(data.generated_at)} UTC · {len(data.references())} references "
+             f"Generated {short_time(data.generated_at)} UTC · {data.summary.references} references "
              f"(one per article and link) in "
-             f"{len(data.articles)} articles: {counts or 'none'}", ""]
+             f"{data.summary.articles} articles: {counts or 'none'}", ""]
     lines += _changes(data)
+    yield "\n".join(lines)
     for article in data.articles:
-        lines += _article(article)
-    return "\n".join(lines).rstrip() + "\n"
+        yield "\n" + "\n".join(_article(article)).rstrip("\n") + "\n"
 
 
 def _changes(data: ReportData) -> list[str]:
     since = short_time(data.changes.since) + " UTC" if data.changes.since else "the first check"
-    label = {article.url: article.label for article in data.articles}
     lines = [f"## Changes since {since}", ""]
     any_news = False
     for kind in CHANGE_KINDS:
         for change in data.changes.of_kind(kind):
             any_news = True
             lines.append(f"- **{CHANGE_TITLES[kind]}** ({change.verdict_before} → {change.verdict_now}): "
-                         f"{link_to(change.url, change.url)} in {link_to(label[change.article_url], change.article_url)}")
+                         f"{link_to(change.url, change.url)} in {link_to(change.article_label or change.article_url, change.article_url)}")
     for change in data.changes.articles:
         any_news = True
-        lines.append(f"- **Article edited**: {link_to(label[change.article_url], change.article_url)}, own text "
+        lines.append(f"- **Article edited**: {link_to(change.article_label or change.article_url, change.article_url)}, own text "
                      f"{change_text(change.content_change, change.similarity)}")
     return lines + (["", ""] if any_news else ["Nothing changed.", ""])
 

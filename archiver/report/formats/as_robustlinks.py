@@ -9,15 +9,15 @@ Every attribute and the anchor text are HTML-escaped: anchor texts come from arc
 from __future__ import annotations
 
 from html import escape
+from typing import Iterator
 
 from archiver.report.formats.common import day, is_web_url
 from archiver.report.model import LinkReport, ReportData
 
 
-def render_robustlinks(data: ReportData) -> str:
-    lines = [_anchor(link) for article in data.articles for link in article.links
-             if link.still_linked and is_web_url(link.url)]
-    return "".join(line + "\n" for line in lines)
+def render_robustlinks(data: ReportData) -> Iterator[str]:
+    for article in data.articles:
+        yield "".join(_anchor(link) + "\n" for link in article.links if link.still_linked and is_web_url(link.url))
 
 
 def _anchor(link: LinkReport) -> str:

@@ -1,0 +1,111 @@
+"""Reports stream: memory held while a report is written is bounded by the page size, not the archive.
+
+Counted as rows and objects, never timed: the largest answer any store call gives while a report
+is built and written, and the ArticleReports alive each time the next page is read. An archive of 40
+articles read with pages of 4 must never have more than two pages in memory, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from archiver.models import Article, Capture, Link
+from archiver.report import build_report, stream_for
+from archiver.report.model import ArticleReport
+from archiver.settings import load_settings
+from archiver.store import ObservationRow
+from support.report_history import validated_report
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+ARTICLES, LINKS, PAGE = 40, 3, 4
+NEWS = 6  # the last NEWS articles' dying reference is newly dead in the second run; the others died in the first
+SETTINGS = load_settings(env={})
+
+
+class CountingStore:
+    """The store, with the size of every answer it gives noted (rows of a list, keys of a dict)."""
+
+    def __init__(self, store):
+        self._store, self.largest, self.articles_alive = store, {}, []
+
+    def __getattr__(self, name):
+        method = getattr(self._store, name)
+
+        def counted(*args, **kwargs):
+            if name == "report_article_page":  # the moment a leak would show: the next page is about to be read
+                self.articles_alive.append(_articles_alive())
+            answer = method(*args, **kwargs)
+            if isinstance(answer, (list, dict)):
+                self.largest[name] = max(self.largest.get(name, 0), len(answer))
+            return answer
+
+        return counted
+
+
+def _archive(store) -> None:
+    """ARTICLES articles citing LINKS references each, checked twice: each article's first reference dies."""
+    urls = []
+    for n in range(ARTICLES):
+        article_id, _ = store.add_article(Article(url=f"https://news.test/{n}", source="test"), T0)
+        links = [Link(f"https://ref.test/{n}/{k}", f"ref {k}", k) for k in range(LINKS)]
+        store.replace_links(article_id, links, T0)
+        urls += [link.url for link in links]
+    for run, when in enumerate((T0, T0 + timedelta(days=4))):
+        run_id = store.start_run("check", when)
+        for number, url in enumerate(urls):
+            dies = number % LINKS == 0
+            failing = "dead" if run or number // LINKS < ARTICLES - NEWS else "suspect"
+            capture_id = store.add_captures([Capture(
+                url=url, requested_url=url, hop=0, fetched_at=when, http_status=404 if dies else 200,
+                content_type="text/html", warc_file="t.warc.gz", warc_offset=number, warc_length=10,
+                record_id=f"<urn:uuid:{run}-{number}>", payload_digest=None, run_id=run_id)])[0]
+            verdict = failing if dies else "alive"
+            store.add_observation(ObservationRow(url=url, checked_at=when, observation="not_found" if dies else "ok",
+                                                 verdict=verdict, http_status=404 if dies else 200,
+                                                 capture_id=capture_id, run_id=run_id))
+            store.set_link_health(url, verdict, when, when + timedelta(days=1))
+        store.finish_run(run_id, "ok", {}, when)
+
+
+def _articles_alive() -> int:
+    return sum(1 for thing in gc.get_objects() if type(thing) is ArticleReport)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name, complete", [("json", False), ("html", False), ("table", True), ("csv", False)])
+def test_a_report_holds_at_most_two_pages_of_articles(store, name, complete):
+    _archive(store)
+    counting = CountingStore(store)
+    data = build_report(counting, SETTINGS, now=T0 + timedelta(days=5), complete=complete, page_size=PAGE)
+    assert _articles_alive() == 0  # building reads counts, news and history: no article is kept
+
+    counting.articles_alive.clear()
+    pieces = list(stream_for(name)(data))
+    most_alive = max(counting.articles_alive + [_articles_alive()])
+
+    shown = ARTICLES if complete or name in ("json", "csv") else data.summary.failing_articles
+    assert len(counting.articles_alive) >= shown // PAGE and most_alive <= 2 * PAGE < shown, counting.articles_alive
+    # No store answer holds more than a page's articles and references, with one row per run for each
+    # (two runs); what is kept whole is the news, looked up once.
+    assert max(counting.largest.values()) <= 2 * PAGE * (LINKS + 1) < ARTICLES * LINKS, counting.largest
+    assert len(data.changes.links) == NEWS
+    text = "".join(pieces)
+    if name == "json":
+        report = validated_report(text)
+        assert len(report["articles"]) == ARTICLES and report["summary"]["references"] == ARTICLES * LINKS
+        assert [a["url"] for a in report["articles"]] == [f"https://news.test/{n}" for n in range(ARTICLES)]
+        assert [change["article_url"] for change in report["changes"]["newly_dead"]] == \
+            [f"https://news.test/{n}" for n in range(ARTICLES - NEWS, ARTICLES)]
+        assert report == json.loads(json.dumps(report))
+    elif name == "csv":
+        assert len(text.splitlines()) == 1 + ARTICLES * LINKS
+    elif name == "html":
+        assert text.count('<article id="article-') == ARTICLES == data.summary.failing_articles
+        assert "alive" not in {row.split('"badge v-')[1].split('"')[0] for row in text.split("<tr")[1:]
+                               if '"badge v-' in row}  # the failing references only
+    else:
+        assert sum(line.startswith("\t") for line in text.splitlines()) == ARTICLES * (LINKS + 1)
