@@ -198,7 +198,7 @@ class ReportSummary:
     articles: int
     references: int  # one per article and link
     by_verdict: dict[str, int]  # references per verdict, worst first
-    failing: int  # references with a fail_on verdict
+    failing: int  # references with a fail_on verdict and no reviewer override
     failing_articles: int  # articles citing at least one of them
 
 

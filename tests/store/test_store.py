@@ -103,7 +103,7 @@ def test_article_dates_and_clean_title_are_kept_beside_the_raw_ones(store):
     extracted = Extracted("https://news.example/a", "Title | ZDNet", None, "2019-11-19T19:31:39Z", "en", "Text.",
                           clean_title="Title", published_raw="2019-11-19 19:31:39", modified="2019-11-20")
     store.update_article_extracted(article_id, extracted, T0)
-    [row] = store.report_articles()
+    [row] = store.report_article_page(None, 10)
     assert (row["title"], row["clean_title"]) == ("Title | ZDNet", "Title")
     assert (row["published"], row["published_raw"], row["modified"]) == (
         "2019-11-19T19:31:39Z", "2019-11-19 19:31:39", "2019-11-20")
