@@ -78,9 +78,11 @@ def test_what_scripts_fetch_is_archived_with_a_screenshot(tmp_path):
     assert latest.text_hash is not None  # the page's latest row is our fetch's: the next capture's baseline
     # The HTML report shows the thumbnail beside the archived-copy link, inline (the report fetches nothing).
     [thumbnail] = [body for h, body in records if h.get_header("WARC-Target-URI") == f"urn:thumbnail:{url}"]
-    report = tmp_path / "report.html"
-    assert main(["--data-dir", str(settings.storage.data_dir), "report", "--format", "html", "-o", str(report)]) in (0, 2)
-    html = report.read_text("utf-8")
+    # The default page lists failing references only; --all writes every article's own page.
+    site_dir = tmp_path / "report"
+    assert main(["--data-dir", str(settings.storage.data_dir), "report", "--format", "html", "--all",
+                 "-o", str(site_dir)]) in (0, 2)
+    [html] = [page.read_text("utf-8") for page in (site_dir / "article").glob("*.html")]
     copy_link = html.index('class="copy"')
     shown = html.index(f'<img src="data:image/jpeg;base64,{base64.b64encode(thumbnail).decode()}"')
     assert copy_link < shown < copy_link + 600
