@@ -84,11 +84,8 @@ def open_pipeline(settings: Settings, *, clock: WallClock = utc_now, on_progress
                            extractor=extractor, **pipeline_options)
         finally:
             try:
-                recorder.close()
+                _close_capture(recorder, extractor, fetcher, indexer)  # the closed files are indexed by now
             finally:
-                extractor.close()
-                fetcher.close()
-                indexer.close()  # the files closed by rotation and by close() are indexed by now
                 index_closed_warcs(warc_dir, index_dir)  # any of them that failed, tried once more
 
 
@@ -114,12 +111,17 @@ def open_queued_work(settings: Settings, shared: SharedHosts, worker_name: str) 
         try:
             yield work
         finally:
-            try:
-                recorder.close()
-            finally:
-                extractor.close()
-                fetcher.close()
-                published.close()  # every file closed so far is indexed (and shipped) by now
+            _close_capture(recorder, extractor, fetcher, published)  # every closed file is indexed (and shipped)
+
+
+def _close_capture(recorder: WarcRecorder, extractor: PageExtractor, fetcher: Fetcher, published) -> None:
+    """The WARC writer first (closing its last file publishes it), then what fed it, then the publisher."""
+    try:
+        recorder.close()
+    finally:
+        extractor.close()
+        fetcher.close()
+        published.close()
 
 
 def warcinfo_fields(fetch_settings: FetchSettings) -> dict[str, str]:
