@@ -19,7 +19,7 @@ import pytest
 
 from archiver.pipeline import article_from_cli, open_pipeline, open_store
 from archiver.settings import load_settings
-from support.articles import ARTICLE_TEXT, EDITED_TEXT, SENTENCES, SOFT_404, page
+from support.articles import ARTICLE_TEXT, EDITED_TEXT, FOOTBALL, SENTENCES, SOFT_404, page
 from support.loopback import LoopbackServer, RawServer, Reply, closed_port, read_request_head
 
 HTML = (("Content-Type", "text/html; charset=utf-8"),)
@@ -27,15 +27,6 @@ T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 CHECK_TIMES = [T0, T0 + timedelta(hours=36), T0 + timedelta(hours=72)]
 
 
-
-
-
-FOOTBALL = [
-    "United scored twice in the second half to win the derby in front of a record crowd.",
-    "The goalkeeper saved a penalty in the final minute to keep the clean sheet intact.",
-    "Fans celebrated in the streets until late as the team climbed to the top of the table.",
-    "The coach praised his midfield and said the title race was far from over this season.",
-] * 4
 PARKED = (b"<html><head><title>example-news.test is for sale</title></head><body>"
           b"<h1>This domain is for sale!</h1><p>Buy this domain today. Domain parking by Sedo.</p></body></html>")
 

@@ -33,6 +33,15 @@ EDITED_TEXT = SENTENCES[:5] + [
 SOFT_404 = page("Sorry", ["We looked everywhere but could not find the page you asked for on this site today."] * 6)
 
 
+# Another subject altogether: a page that now says this has drifted off topic.
+FOOTBALL = [
+    "United scored twice in the second half to win the derby in front of a record crowd.",
+    "The goalkeeper saved a penalty in the final minute to keep the clean sheet intact.",
+    "Fans celebrated in the streets until late as the team climbed to the top of the table.",
+    "The coach praised his midfield and said the title race was far from over this season.",
+] * 4
+
+
 DATE_IN_TEXT_ONLY = (b"<html><head><title>Notes</title></head><body><article><h1>Notes from the field</h1>"
                      b"<p>Filed 14 March 2021. The harbour works went on through the night and the crews finished "
                      b"the deck before dawn, according to the site manager.</p><p>More paragraphs of text follow "

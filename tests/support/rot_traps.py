@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 from archiver.pipeline import article_from_cli, open_pipeline, open_store
 from archiver.settings import Settings, load_settings
-from support.articles import ARTICLE_TEXT, EDITED_TEXT, SENTENCES, page
+from support.articles import ARTICLE_TEXT, EDITED_TEXT, FOOTBALL, SENTENCES, page
 from support.loopback import LoopbackServer, Reply, Seen
 
 HTML = (("Content-Type", "text/html; charset=utf-8"),)
@@ -74,12 +74,6 @@ SPAM = [
     "Win real money playing slots on your phone, the jackpot grows every minute, sign up in seconds.",
     "Our partners offer the lowest loan rates, instant approval, no credit check and cash in one hour.",
 ] * 5
-FOOTBALL = [
-    "United scored twice in the second half to win the derby in front of a record crowd.",
-    "The goalkeeper saved a penalty in the final minute to keep the clean sheet intact.",
-    "Fans celebrated in the streets until late as the team climbed to the top of the table.",
-    "The coach praised his midfield and said the title race was far from over this season.",
-] * 4
 # A correction note and changed figures: the article still says what it was cited for.
 CORRECTED = (["Correction: an earlier version of this article gave the wrong date for the vote."]
              + ARTICLE_TEXT[:5] + [ARTICLE_TEXT[5].replace("eighteen", "twenty")] + ARTICLE_TEXT[6:])
