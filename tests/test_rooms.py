@@ -45,7 +45,8 @@ OWNERS = {
     "boto3": ("warc/bucket.py",),  # WARCs in an S3-compatible bucket
     "botocore": ("warc/bucket.py",),
 }
-GROUND_FLOOR = ("models.py", "errors.py", "urls.py", "logs.py", "processes.py", "settings/", "__init__.py", "__main__.py")
+GROUND_FLOOR = ("models.py", "errors.py", "urls.py", "logs.py", "processes.py", "lazy.py", "settings/", "__init__.py",
+                "__main__.py")
 ROOMS = ("sources/", "fetch/", "browser/", "warc/", "extract/", "judge/", "store/", "report/", "pipeline/", "daemon/",
          "queue/", "web/", "cli/")
 # What judge/ may import: pure computation from the standard library, and our own vocabulary.

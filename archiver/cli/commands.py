@@ -2,6 +2,9 @@
 
 Exit codes: 0 ok, 1 unexpected error, 2 the report holds dead or changed links,
 3 bad configuration or usage, 4 the WARCs cannot be written (disk full, file-size limit).
+
+Each command imports the rooms it uses when it runs: capture (fetcher, extractors, browser), reports,
+the daemon and the WARC indexer cost about a second to import, which `status` and `--help` must not pay.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -35,9 +39,7 @@ from archiver.cli.terminal import (
     print_summaries,
     progress_callback,
 )
-from archiver.daemon import Daemon
 from archiver.daemon.lock import LOCK_FILE_NAME, LockHeld, read_lock_holder
-from archiver.daemon.schedule import scheduled_runs
 from archiver.errors import (
     ArchiverError,
     BrowserMissing,
@@ -49,31 +51,13 @@ from archiver.errors import (
     StoragePathError,
 )
 from archiver.logs import configure_logging
-from archiver.pipeline import (
-    ArticleSummary,
-    article_from_cli,
-    open_pipeline,
-    open_store,
-    register_configured_sources,
-    thumbnail_reader,
-    utc_now,
-)
-from archiver.report import (
-    DEFAULT_FAIL_ON,
-    FORMAT_NAMES,
-    VERDICT_ORDER,
-    build_report,
-    parse_since,
-    publish_site,
-    stream_for,
-    write_atomically,
-    write_cycle_reports,
-)
+from archiver.pipeline.storage import open_store
+from archiver.report.formats import FORMAT_NAMES, stream_for
+from archiver.report.model import DEFAULT_FAIL_ON, VERDICT_ORDER
 from archiver.settings import Settings, load_settings
-from archiver.sources.documents import load_sources
-from archiver.warc.index import find_captures, index_closed_warcs, index_dir_of, nearest, parse_timestamp
-from archiver.warc.replay import PYWB_MISSING, check_bind_host, pywb_config, pywb_installed, replay_address, run_replay
-from archiver.warc.wacz import export_wacz
+
+if TYPE_CHECKING:
+    from archiver.pipeline import ArticleSummary
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGED, EXIT_USAGE, EXIT_STORAGE = 0, 1, 2, 3, 4
 STATUS_ARTICLES = 20  # the newest articles `status` lists; --all lists every one, a page at a time
@@ -123,6 +107,8 @@ def cli(ctx: click.Context, config: str | None, data_dir: str | None, verbose: i
 @click.pass_context
 def archive(ctx: click.Context, urls: tuple[str, ...], browser: bool, use_queue: bool) -> None:
     """Capture articles now: the page, its content, its requisites, its body links and every reference."""
+    from archiver.pipeline import article_from_cli
+
     settings = _settings(ctx)
     if browser:
         settings = dataclasses.replace(settings, capture=dataclasses.replace(settings.capture, browser=True))
@@ -144,6 +130,8 @@ def archive(ctx: click.Context, urls: tuple[str, ...], browser: bool, use_queue:
 @click.pass_context
 def add(ctx: click.Context, urls: tuple[str, ...]) -> None:
     """Register articles by URL for later cycles."""
+    from archiver.pipeline import article_from_cli, utc_now
+
     settings = _settings(ctx)
     try:
         articles = [article_from_cli(url) for url in urls]
@@ -159,6 +147,9 @@ def add(ctx: click.Context, urls: tuple[str, ...]) -> None:
 @click.pass_context
 def import_(ctx: click.Context, paths: tuple[str, ...]) -> None:
     """Register articles from seed documents (with an `Original url:` line), URL lists, or folders of them."""
+    from archiver.pipeline import utc_now
+    from archiver.sources.documents import load_sources
+
     settings = _settings(ctx)
     articles, errors = load_sources(paths)
     with open_store(settings) as store:
@@ -177,6 +168,8 @@ def import_(ctx: click.Context, paths: tuple[str, ...]) -> None:
 def run(ctx: click.Context, use_queue: bool) -> None:
     """One full cycle: register the configured sources (files, feeds, sitemaps), capture new articles,
     re-check what is due, write the reports."""
+    from archiver.pipeline import open_pipeline, register_configured_sources
+
     settings = _settings(ctx)
     if queue_mode(settings, use_queue):
         run_queued(settings, _console(ctx))
@@ -195,6 +188,9 @@ def run(ctx: click.Context, use_queue: bool) -> None:
 
 
 def _write_reports(ctx: click.Context, settings: Settings) -> None:
+    from archiver.pipeline import thumbnail_reader, utc_now
+    from archiver.report import write_cycle_reports
+
     with open_store(settings) as store:
         written = write_cycle_reports(store, settings, utc_now(), thumbnail_reader(settings))
     _console(ctx).print(f"report: {written['html']}", soft_wrap=True, markup=False, highlight=False)
@@ -207,6 +203,8 @@ def _write_reports(ctx: click.Context, settings: Settings) -> None:
 @click.pass_context
 def check(ctx: click.Context, include_not_due: bool, article_url: str | None, use_queue: bool) -> None:
     """Re-capture articles and re-check the references that are due; summarise what changed."""
+    from archiver.pipeline import open_pipeline
+
     settings = _settings(ctx)
     console = _console(ctx)
     if queue_mode(settings, use_queue):
@@ -240,6 +238,9 @@ def report(ctx: click.Context, format_name: str, since_text: str, article_url: s
     --all shows everything. The other formats always hold every reference. Exit code 2 when the
     report holds a link whose verdict is in --fail-on, 0 otherwise.
     """
+    from archiver.pipeline import thumbnail_reader, utc_now
+    from archiver.report import build_report, parse_since, publish_site, write_atomically
+
     settings = _settings(ctx)
     fail_on = tuple(name.strip() for name in fail_on_text.split(",") if name.strip())
     unknown = [name for name in fail_on if name not in VERDICT_ORDER]
@@ -290,6 +291,8 @@ def daemon(ctx: click.Context) -> None:
     A second signal stops at once; either way every WARC is closed. Exit 3 when another
     daemon holds the data dir or the configuration is bad.
     """
+    from archiver.daemon import Daemon
+
     settings = _settings(ctx)
     verbosity = ctx.find_root().obj["verbosity"]
     # At least one line per run on stderr (journald, docker logs), and a log file of its own.
@@ -308,6 +311,8 @@ def daemon(ctx: click.Context) -> None:
 @click.pass_context
 def status(ctx: click.Context, require_daemon: bool, every_article: bool) -> None:
     """Articles (the newest, or --all), sources, links by verdict, the last run, the next scheduled runs and the daemon."""
+    from archiver.daemon.schedule import scheduled_runs
+
     settings = _settings(ctx)
     console = _console(ctx)
     with open_store(settings) as store:
@@ -341,6 +346,8 @@ def status(ctx: click.Context, require_daemon: bool, every_article: bool) -> Non
 @click.pass_context
 def lookup(ctx: click.Context, url: str, at_text: str | None) -> None:
     """Captures of URL in the WARC indexes (timestamp, status, file, offset), oldest first; exit 1 if none."""
+    from archiver.warc.index import find_captures, index_closed_warcs, index_dir_of, nearest, parse_timestamp
+
     settings = _settings(ctx)
     try:
         at = parse_timestamp(at_text) if at_text else None
@@ -367,6 +374,9 @@ def lookup(ctx: click.Context, url: str, at_text: str | None) -> None:
 def export(ctx: click.Context, wacz_path: str, article_urls: tuple[str, ...], since_text: str | None) -> None:
     """Write a WACZ package (WARCs, CDXJ index, pages with their text) that replay tools open as is:
     every closed WARC whole, or with --article/--since only the selected captures' records."""
+    from archiver.warc.index import parse_timestamp
+    from archiver.warc.wacz import export_wacz
+
     settings = _settings(ctx)
     try:
         since = parse_timestamp(since_text) if since_text else None
@@ -395,6 +405,9 @@ def replay(ctx: click.Context, host: str | None, port: int | None, public: bool)
 
     Needs the replay extra: pip install 'archiver[replay]'. Exit 3 without it.
     """
+    from archiver.warc.index import index_closed_warcs, index_dir_of
+    from archiver.warc.replay import PYWB_MISSING, check_bind_host, pywb_config, pywb_installed, replay_address, run_replay
+
     settings = _settings(ctx)
     if not pywb_installed():
         click.echo(f"archiver: {PYWB_MISSING}", err=True)
@@ -423,6 +436,8 @@ def replay(ctx: click.Context, host: str | None, port: int | None, public: bool)
 
 
 def _capture(ctx: click.Context, settings: Settings, articles, kind: str) -> list[ArticleSummary]:
+    from archiver.pipeline import open_pipeline
+
     with progress_callback(_console(ctx)) as on_progress, open_pipeline(settings, on_progress=on_progress) as pipeline:
         return pipeline.archive(list(articles), kind)
 

@@ -8,22 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
 
 from archiver.errors import ConfigError
 from archiver.models import Article
-from archiver.pipeline import (
-    QueuedRun,
-    QueuedRuns,
-    fill_local_cache,
-    open_pipeline,
-    open_store,
-    register_configured_sources,
-)
+from archiver.pipeline.storage import open_store
 from archiver.settings import Settings
 from archiver.store import Store
+
+if TYPE_CHECKING:
+    from archiver.pipeline import QueuedRun, QueuedRuns
 
 LIVE_WITHIN = timedelta(seconds=30)  # a worker whose heartbeat is older is not counted as live
 
@@ -48,6 +45,8 @@ def _print_run(console: Console, run: QueuedRun) -> None:
 
 
 def _queued(settings: Settings, console: Console, work: Callable[[QueuedRuns], Iterable[QueuedRun]]) -> None:
+    from archiver.pipeline import open_pipeline  # the capture machinery, loaded by the commands that capture
+
     room = _queue_room()
     with open_pipeline(settings) as pipeline, room.queued_runs(pipeline, settings) as queued:
         for run in work(queued):
@@ -68,6 +67,8 @@ def check_queued(settings: Settings, console: Console, include_not_due: bool, ar
 
 def run_queued(settings: Settings, console: Console) -> None:
     """A full cycle in queue mode: sources registered, new articles then due links queued, reports written."""
+    from archiver.pipeline import register_configured_sources
+
     def cycle(queued: QueuedRuns) -> Iterable[QueuedRun]:
         register_configured_sources(settings, queued.store)
         yield queued.archive(queued.store.never_checked_articles(), "run")
@@ -80,6 +81,8 @@ def from_bucket(settings: Settings) -> None:
     """With storage.warc_store, bring the bucket's WARCs and indexes missing here into the data dir (the
     local cache lookup, export and replay read)."""
     if settings.storage.warc_store:
+        from archiver.pipeline import fill_local_cache  # boto3 and the shipper, only with a bucket
+
         with open_store(settings) as store:
             fill_local_cache(settings.storage, store)
 

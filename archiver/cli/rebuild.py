@@ -11,7 +11,6 @@ import click
 from rich.console import Console
 
 from archiver.daemon.lock import LOCK_FILE_NAME, DaemonLock, LockHeld
-from archiver.pipeline.rebuild import rebuild_database
 from archiver.pipeline.storage import prepare_data_dir
 from archiver.settings import Settings
 from archiver.store import Store
@@ -29,6 +28,8 @@ def rebuild_command(settings_of: Callable[[click.Context], Settings],
         Adds a capture row for every WARC record that has none (running it again adds nothing). Verdicts
         are not in the WARCs: the next check judges every link again. Exit 3 while a daemon runs.
         """
+        from archiver.pipeline.rebuild import rebuild_database  # the WARC reader and extractors, for this command only
+
         settings = settings_of(ctx)
         storage = settings.storage
         prepare_data_dir(storage, writing=True)  # .open files closed and every WARC indexed first

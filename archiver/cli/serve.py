@@ -11,12 +11,9 @@ from collections.abc import Callable
 import click
 from rich.console import Console
 
-from archiver.pipeline import open_store
+from archiver.pipeline.storage import open_store
 from archiver.settings import Settings
 from archiver.warc.replay import check_bind_host
-from archiver.web.app import create_app
-from archiver.web.jobs import JobRunner
-from archiver.web.server import start_server
 
 
 def serve_command(settings_of: Callable[[click.Context], Settings],
@@ -30,6 +27,11 @@ def serve_command(settings_of: Callable[[click.Context], Settings],
     def serve(ctx: click.Context, host: str | None, port: int | None, public: bool) -> None:
         """Serve the review UI: dashboard, article search, each article's references and diffs, hosts, and
         actions (archive now, re-check, overrides) for whoever logs in with the [web] token."""
+        # Flask and the pipeline the jobs use load here, not with every other command.
+        from archiver.web.app import create_app
+        from archiver.web.jobs import JobRunner
+        from archiver.web.server import start_server
+
         settings = settings_of(ctx)
         host = host or settings.web.host
         port = settings.web.port if port is None else port

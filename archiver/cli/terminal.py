@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -23,8 +24,10 @@ from rich.text import Text
 
 from archiver.daemon.lock import LockHolder
 from archiver.daemon.schedule import JOB_IDS
-from archiver.pipeline import ArticleSummary, CheckSummary
 from archiver.report.formats.common import one_line
+
+if TYPE_CHECKING:
+    from archiver.pipeline import ArticleSummary, CheckSummary
 
 
 @contextmanager

@@ -6,7 +6,9 @@ Modules: service (lock, signals, running jobs, stopping with every WARC closed),
 jobs (what each scheduled job does). The timetable itself is archiver.daemon.schedule.
 """
 
-from archiver.daemon.jobs import JOBS, JobContext
-from archiver.daemon.service import Daemon
+from archiver.lazy import lazy_exports
 
-__all__ = ["JOBS", "Daemon", "JobContext"]
+# Imported on first use (archiver.lazy): `status` reads the lock and the schedule without loading the jobs.
+_WHERE = {"JOBS": "jobs", "JobContext": "jobs", "Daemon": "service"}
+__all__ = sorted(_WHERE)
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

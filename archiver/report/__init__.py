@@ -5,11 +5,15 @@
     publish_reports(data, reports_dir(settings))  # what a cycle leaves in archives/reports/
 """
 
-from archiver.report.builder import build_report, parse_since, replay_url_for
-from archiver.report.formats import FORMAT_NAMES, formatter_for, stream_for
-from archiver.report.model import DEFAULT_FAIL_ON, SCHEMA_VERSION, VERDICT_ORDER, ReportData
-from archiver.report.publish import publish_reports, publish_site, reports_dir, write_atomically, write_cycle_reports
+from archiver.lazy import lazy_exports
 
-__all__ = ["DEFAULT_FAIL_ON", "FORMAT_NAMES", "SCHEMA_VERSION", "VERDICT_ORDER", "ReportData", "build_report",
-           "formatter_for", "parse_since", "publish_reports", "publish_site", "replay_url_for", "reports_dir",
-           "stream_for", "write_atomically", "write_cycle_reports"]
+# Imported on first use (archiver.lazy): the formatters load Jinja and the extractors' text tools.
+_WHERE = {
+    "build_report": "builder", "parse_since": "builder", "replay_url_for": "builder",
+    "FORMAT_NAMES": "formats", "formatter_for": "formats", "stream_for": "formats",
+    "DEFAULT_FAIL_ON": "model", "SCHEMA_VERSION": "model", "VERDICT_ORDER": "model", "ReportData": "model",
+    "publish_reports": "publish", "publish_site": "publish", "reports_dir": "publish",
+    "write_atomically": "publish", "write_cycle_reports": "publish",
+}
+__all__ = sorted(_WHERE)
+__getattr__, __dir__ = lazy_exports(__name__, _WHERE)

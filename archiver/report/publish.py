@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Iterable
 
 from archiver.report.builder import build_report
-from archiver.report.formats import render_html_site, stream_for
+from archiver.report.formats import stream_for
+from archiver.report.formats.as_html import render_html_site
 from archiver.report.model import ReportData
 from archiver.settings import Settings
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import multiprocessing
 import socket
 import sqlite3
+import subprocess
+import sys
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -17,7 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from archiver.errors import DatabaseLost, StoreError
 from archiver.models import Article, Capture, Extracted, Link, Observation
 from archiver.store import Store
-from archiver.store.migrate import head_revision
+from archiver.store.migrate import SCHEMA_HEAD, head_revision
 from archiver.store.schema import metadata
 
 T0 = datetime(2024, 3, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
@@ -34,9 +36,20 @@ def make_capture(url: str = "https://ref.example/a", **overrides) -> Capture:
     return Capture(**values)
 
 
+def test_a_database_at_head_opens_without_alembic(tmp_path):
+    # The short cut in upgrade_to_head trusts SCHEMA_HEAD; a stale constant would skip a migration.
+    url = f"sqlite:///{tmp_path / 'at-head.db'}"
+    Store.open(url).close()
+    script = ("import sys\nfrom archiver.store import Store\n"
+              f"Store.open({url!r}).close()\n"
+              "print(sorted(name for name in sys.modules if name.split('.')[0] == 'alembic'))")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.strip() == "[]"
+
+
 def test_open_creates_the_schema_at_head_and_reopening_changes_nothing(database_url):
     with Store.open(database_url) as first:
-        assert first.schema_revision() == head_revision() == "0009"
+        assert first.schema_revision() == head_revision() == SCHEMA_HEAD == "0009"
         article_id, _ = first.add_article(Article("https://news.example/story"), T0)
     with Store.open(database_url) as second:
         assert second.schema_revision() == head_revision()

@@ -4,38 +4,34 @@
     text = formatter_for("markdown")(data)         # the pieces joined: for small reports and tests
 
 Formatters do no I/O: the caller (the CLI, the cycle's report writer) decides where the text goes.
-render_html_site (HTML with --all) yields (relative path, pieces) per page instead.
+as_html.render_html_site (HTML with --all) yields (relative path, pieces) per page instead.
 """
 
 from __future__ import annotations
 
+import importlib
 from functools import partial
 from typing import Callable, Iterator
 
-from archiver.report.formats.as_csv import render_csv
-from archiver.report.formats.as_html import render_html, render_html_site
-from archiver.report.formats.as_json import render_json
-from archiver.report.formats.as_junit import render_junit
-from archiver.report.formats.as_markdown import render_markdown
-from archiver.report.formats.as_robustlinks import render_robustlinks
-from archiver.report.formats.as_table import render_table
 from archiver.report.model import ReportData
 
 Streamer = Callable[[ReportData], "Iterator[str] | Iterator[bytes]"]
 Formatter = Callable[[ReportData], "str | bytes"]
 
-FORMATTERS: dict[str, Streamer] = {
-    "table": render_table,
-    "json": render_json,
-    "csv": render_csv,
-    "markdown": render_markdown,
-    "junit": render_junit,
-    "html": render_html,
-    "robustlinks": render_robustlinks,
+# Format name -> the module defining render_<name>, imported when that format is asked for: the
+# terminal helpers in .common are used by `status`, which must not pay for Jinja and the others.
+FORMAT_MODULES: dict[str, str] = {
+    "table": "as_table",
+    "json": "as_json",
+    "csv": "as_csv",
+    "markdown": "as_markdown",
+    "junit": "as_junit",
+    "html": "as_html",
+    "robustlinks": "as_robustlinks",
 }
-FORMAT_NAMES = tuple(FORMATTERS)
+FORMAT_NAMES = tuple(FORMAT_MODULES)
 
-__all__ = ["FORMAT_NAMES", "formatter_for", "render_html_site", "stream_for"]
+__all__ = ["FORMAT_NAMES", "formatter_for", "stream_for"]
 
 
 def stream_for(name: str, *, terminal: bool = False, width: int = 120) -> Streamer:
@@ -45,11 +41,12 @@ def stream_for(name: str, *, terminal: bool = False, width: int = 120) -> Stream
     terminal of that width, plain tab-separated text otherwise.
     """
     try:
-        formatter = FORMATTERS[name]
+        module = FORMAT_MODULES[name]
     except KeyError:
         raise ValueError(f"unknown report format {name!r}: expected one of {', '.join(FORMAT_NAMES)}") from None
-    if formatter is render_table:
-        return partial(render_table, terminal=terminal, width=width)
+    formatter = getattr(importlib.import_module(f"{__name__}.{module}"), f"render_{name}")
+    if name == "table":
+        return partial(formatter, terminal=terminal, width=width)
     return formatter
 
 
