@@ -307,7 +307,8 @@ def daemon(ctx: click.Context) -> None:
 
 @cli.command()
 @click.option("--require-daemon", is_flag=True, help="Exit 1 unless a daemon is running (a health check).")
-@click.option("--all", "every_article", is_flag=True, help=f"List every article, not only the newest {STATUS_ARTICLES}.")
+@click.option("--all", "every_article", is_flag=True,
+              help=f"List every article, not only the newest {STATUS_ARTICLES}, and count distinct link URLs by verdict.")
 @click.pass_context
 def status(ctx: click.Context, require_daemon: bool, every_article: bool) -> None:
     """Articles (the newest, or --all), sources, links by verdict, the last run, the next scheduled runs and the daemon."""
@@ -322,7 +323,8 @@ def status(ctx: click.Context, require_daemon: bool, every_article: bool) -> Non
         else:
             print_articles(console, [store.newest_articles(STATUS_ARTICLES)], totals, settings.storage.data_dir)
         last = store.last_run()
-        verdicts = store.verdict_counts()
+        by_verdict = store.reference_verdict_counts()
+        distinct = store.verdict_counts() if every_article else None  # a scan of every link: --all only
         due = scheduled_runs(store)
         print_queue_status(_console(ctx), settings, store)
     holder = read_lock_holder(settings.storage.data_dir / LOCK_FILE_NAME)
@@ -334,7 +336,7 @@ def status(ctx: click.Context, require_daemon: bool, every_article: bool) -> Non
     for kind, entries in (("feed", sources.feeds), ("sitemap", sources.sitemaps)):
         for entry in entries:
             console.print(f"  {kind}: {entry}", soft_wrap=True, markup=False, highlight=False)
-    print_references(console, totals, verdicts)
+    print_references(console, totals, by_verdict, distinct)
     print_daemon(console, due, holder)
     if holder is None and require_daemon:
         ctx.exit(EXIT_ERROR)

@@ -111,13 +111,20 @@ def print_articles(console: Console, pages: Iterable[list[dict]], totals: dict[s
         console.print(f"({shown} newest shown; status --all lists all {totals['articles']})", soft_wrap=True)
 
 
-def print_references(console: Console, totals: dict[str, int], verdicts: dict[str, int]) -> None:
-    """Two units, named: references as the report counts them (one per article and link), and
-    distinct link URLs, by verdict (a URL cited by two articles is checked, and counted, once)."""
+def print_references(console: Console, totals: dict[str, int], by_verdict: dict[str, int],
+                     distinct: dict[str, int] | None) -> None:
+    """Two units, named: references as the report counts them (one per article and link), by verdict, and
+    with `distinct`, link URLs by verdict (a URL cited by two articles is checked, and counted, once)."""
+    urls = f"; {sum(distinct.values())} distinct URL(s)" if distinct is not None else ""
     console.print(f"references: {totals['references']} in {totals['articles']} article(s), one per article and link "
-                  f"as the report counts them; {sum(verdicts.values())} distinct URL(s)", soft_wrap=True)
-    by_verdict = ", ".join(f"{verdict} {count}" for verdict, count in sorted(verdicts.items()))
-    console.print(f"distinct links by verdict: {by_verdict or 'no links yet'}", soft_wrap=True)
+                  f"as the report counts them{urls}", soft_wrap=True)
+    console.print(f"references by verdict: {_by_verdict(by_verdict)}", soft_wrap=True)
+    if distinct is not None:
+        console.print(f"distinct links by verdict: {_by_verdict(distinct)}", soft_wrap=True)
+
+
+def _by_verdict(counts: dict[str, int]) -> str:
+    return ", ".join(f"{verdict} {count}" for verdict, count in sorted(counts.items())) or "no links yet"
 
 
 def print_daemon(console: Console, due: dict[str, datetime | None], holder: LockHolder | None) -> None:

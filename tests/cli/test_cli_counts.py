@@ -38,6 +38,8 @@ def test_archive_status_and_report_count_in_the_same_words(data_dir, capsys):
         assert main(["--data-dir", data_dir, "archive", site.url("/one"), site.url("/two")]) == 0
     archived = capsys.readouterr().out
     assert main(["--data-dir", data_dir, "status"]) == 0
+    brief = capsys.readouterr().out
+    assert main(["--data-dir", data_dir, "status", "--all"]) == 0
     status = capsys.readouterr().out
     assert main(["--data-dir", data_dir, "report", "--format", "table"]) == 0
     report = capsys.readouterr().out
@@ -53,4 +55,9 @@ def test_archive_status_and_report_count_in_the_same_words(data_dir, capsys):
     assert "references: 4 in 2 article(s), one per article and link as the report counts them; 3 distinct URL(s)" in status
     assert re.search(r"^distinct links by verdict: (\w+ \d+(, )?)+$", status, re.MULTILINE), status
     assert sum(map(int, re.findall(r"\d+", status.split("distinct links by verdict:")[1].splitlines()[0]))) == 3
+    # Without --all, status skips the scan of every link that distinct URLs need: references by verdict only.
+    assert "references: 4 in 2 article(s), one per article and link as the report counts them\n" in brief
+    assert "distinct" not in brief
+    for text in (brief, status):
+        assert sum(map(int, re.findall(r"\d+", text.split("references by verdict:")[1].splitlines()[0]))) == 4
     assert report.splitlines()[-1].startswith("4 references (one per article and link) in 2 articles:")

@@ -283,6 +283,8 @@ def test_verdict_counts_over_distinct_urls(store):
     store.set_link_health("https://ref.example/2", "alive", T0, T0)
     store.set_link_health("https://ref.example/3", "dead", T0, T0)
     assert store.verdict_counts() == {"alive": 2, "dead": 1, "unchecked": 1}
+    # Per reference, ref 1 counts once for each article that cites it.
+    assert store.reference_verdict_counts() == {"alive": 3, "dead": 1, "unchecked": 1}
 
 
 def test_observation_history_counts_verdicts_per_run(store):
