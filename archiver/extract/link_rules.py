@@ -20,7 +20,7 @@ _AFFILIATE_HOSTS = frozenset({
     "shareasale.com", "www.shareasale.com", "fave.co", "howl.me", "go.magik.ly", "amzn.to",
     "www.anrdoezrs.net", "www.dpbolvw.net", "www.jdoqocy.com", "www.kqzyfj.com", "www.tkqlhce.com",
     "click.cj.com", "prf.hn", "pntra.com", "pjtra.com", "goto.target.com", "goto.walmart.com",
-    "affiliate.rakuten.com", "linksynergy.walmart.com", "shop-links.co", "geni.us",
+    "affiliate.rakuten.com", "linksynergy.walmart.com", "shop-links.co", "geni.us", "www.awin1.com", "awin1.com",
 })
 _AD_HOSTS = ("teads.tv", "doubleclick.net", "googleadservices.com", "googlesyndication.com", "outbrain.com",
              "taboola.com")
