@@ -5,7 +5,7 @@ answer) must not drop below their floors, as trafilatura's own evaluation gate w
 issue's targets (#15), or the figure reached when pinned, less a little, where that is higher (recall);
 raise them when the code gets better. Pinned at 0.961 / 0.988 / 0.974 / 0.961 on the first 76 pages
 (before the rules of #15: 0.870 / 0.832 / 0.724 / 0.842); with the fact-check and deal pages (83) and
-JSON-LD dates first, 0.962 / 0.989 / 0.976 / 0.988.
+JSON-LD dates first, 0.966 / 0.989 / 0.976 / 0.988.
 """
 
 from __future__ import annotations
