@@ -31,7 +31,8 @@ def test_related_read_more_and_bio_blocks_are_not_references():
             "<div class='author-bio'>Jo writes about courts. <a href='https://jo.example/'>Jo's site</a></div>"
             "<p>Get the morning briefing: <a href='https://news.example/newsletters/morning'>sign up</a>.</p>"
             # the Washington Post's old follow line, whose #! URLs name no profile once the fragment is gone
-            "<p><strong>Follow The Fact Checker on <a href='https://twitter.com/#!/FactChecker'>Twitter</a></strong></p>"
+            "<p><strong>Follow The Fact Checker on <a href='https://twitter.com/#!/FactChecker'>Twitter</a>"
+            "</strong></p>"
             "<p>View the latest <a href='https://news.example/vouchercodes/argos'>Argos</a> deals</p>")
     assert body_links(body) == [("https://court.example/ruling.pdf", "the ruling")]
 
