@@ -1,15 +1,20 @@
 """An article's publication and modification dates: read from its markup in a fixed order, normalised.
 
 Preference order for the publication date (the first candidate that parses and is plausible wins):
-  1. <meta property="article:published_time">
-  2. JSON-LD datePublished of the page's own article object (an Article/NewsArticle/BlogPosting ... node,
-     else the first top-level one; a fact-check's itemReviewed, a video's or a related item's is not it)
+  1. JSON-LD datePublished of the page's own article object (an Article/NewsArticle/BlogPosting ... node,
+     else the first top-level one; a fact-check's itemReviewed, a video's or a related item's is not it).
+     Skipped: a ClaimReview's that only repeats its itemReviewed's date (the checked statement's), and
+     one more than a day after the same object's dateModified (a re-publication).
+  2. <meta property="article:published_time">
   3. microdata itemprop=datePublished in an article's item scope (or in none)
   4. other explicit meta: parsely-pub-date, sailthru.date, dc.date.issued,
      publish-date, pubdate, the New York Times' ptime/pdate, dc.date, date
   5. <time datetime>: one marked as the publication date, else the first inside <article>/<main>,
      else the first in the page
   6. the date in the URL: its path (/2019/04/30/, /20190430/) or an id in its query (?a=20170309-...)
+Order learned on the labelled corpus (tests/extract/corpus/, 83 pages): JSON-LD first gets 82 days
+right, article:published_time first 79; where they differ the meta is a re-post's, an update's or a
+draft's time (medium-3, nbcnews, afp-checamos) and the JSON-LD is the one the page shows.
 Only when none gives one does extract() ask for a scan of the free text (bounded; see core.py).
 A date before 1990 (JSON-LD placeholders such as 0001-01-01) or later than the capture is rejected.
 
@@ -143,7 +148,24 @@ def _json_ld_nodes(dom) -> list[dict]:
 def _json_ld(dom, key: str) -> list[str]:
     nodes = _json_ld_nodes(dom)
     typed = [node for node in nodes if any(_ARTICLE_TYPES.search(kind) for kind in _types(node))]
-    return [node[key] for node in typed + nodes if isinstance(node.get(key), str)]
+    return [node[key] for node in typed + nodes if isinstance(node.get(key), str)
+            and not (key == "datePublished" and _not_its_publication(node))]
+
+
+def _not_its_publication(node: dict) -> bool:
+    """A datePublished that is not the object's first publication, learned on real fact-check pages:
+    a ClaimReview whose datePublished is its itemReviewed's (the CMS copied the checked statement's
+    date; aajtak), and one later than the same object's dateModified (a re-publication after a
+    migration; the Washington Post's Fact Checker: published 2018, modified 2013, shown 2013)."""
+    published = parse_date(node.get("datePublished"))
+    reviewed = node.get("itemReviewed")
+    if "ClaimReview" in _types(node) and isinstance(reviewed, dict):
+        if published and published == parse_date(reviewed.get("datePublished")):
+            return True
+    modified = parse_date(node.get("dateModified")) if isinstance(node.get("dateModified"), str) else None
+    # a day's slack: some CMSs stamp the modification a little before the publication (engadget)
+    return bool(published and modified and published[0] and modified[0]
+                and published[0] > modified[0] + timedelta(days=1))
 
 
 def _types(node: dict) -> list[str]:
@@ -182,7 +204,7 @@ def url_date(url: str) -> str | None:
 def page_dates(dom, meta: dict[str, str], url: str, latest: datetime | None = None) -> PageDates:
     """The page's publication date (normalised and raw) and modification date, from its markup alone."""
     latest = latest or datetime.now(timezone.utc)
-    published_candidates = [meta.get(key) for key in _PUBLISHED_META] + _json_ld(dom, "datePublished")
+    published_candidates = _json_ld(dom, "datePublished") + [meta.get(key) for key in _PUBLISHED_META]
     published_candidates += _microdata(dom, "datePublished")
     published_candidates += [meta.get(key) for key in _OTHER_PUBLISHED_META] + _time_elements(dom) + [url_date(url)]
     published, raw = first_plausible(published_candidates, latest)

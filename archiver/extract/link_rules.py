@@ -20,15 +20,17 @@ _AFFILIATE_HOSTS = frozenset({
     "shareasale.com", "www.shareasale.com", "fave.co", "howl.me", "go.magik.ly", "amzn.to",
     "www.anrdoezrs.net", "www.dpbolvw.net", "www.jdoqocy.com", "www.kqzyfj.com", "www.tkqlhce.com",
     "click.cj.com", "prf.hn", "pntra.com", "pjtra.com", "goto.target.com", "goto.walmart.com",
-    "affiliate.rakuten.com", "linksynergy.walmart.com", "shop-links.co", "geni.us",
+    "affiliate.rakuten.com", "linksynergy.walmart.com", "shop-links.co", "geni.us", "www.awin1.com", "awin1.com",
 })
 _AD_HOSTS = ("teads.tv", "doubleclick.net", "googleadservices.com", "googlesyndication.com", "outbrain.com",
              "taboola.com")
-# The site's own listing pages: who wrote it (/author/x, /by/x, /@x), what it is filed under, where to subscribe.
+# The site's own listing pages: who wrote it (/author/x, /by/x, /@x), what it is filed under, where to subscribe,
+# its voucher-code pages (the Telegraph's "View the latest Argos and Amazon deals" under a buying guide).
 _SITE_LISTING = re.compile(r"/(?:(?:tags?|authors?|auteurs?|autor(?:es)?|contributors?|by|people|newsletters?|"
-                           r"subscribe)(?:/|$)|@[\w.-]+/?$)", re.IGNORECASE)
+                           r"subscribe|vouchercodes|voucher-codes|discount-codes)(?:/|$)|@[\w.-]+/?$)", re.IGNORECASE)
+# A profile, or the network's home page ("https://twitter.com/#!/name" loses its name with the fragment).
 _SOCIAL_PROFILE = re.compile(r"^https?://(?:www\.|m\.)?(?:twitter\.com|x\.com|facebook\.com|instagram\.com|"
-                             r"linkedin\.com/in)/(?!.*/status/)[^?#]+$", re.IGNORECASE)
+                             r"linkedin\.com/in)/(?!.*/status/)[^?#]*$", re.IGNORECASE)
 # A bio's or a signature's line: "Follow Lucas Nolan on Twitter @LucasNolan_", "Email Ben at ...", "FB 粉絲團".
 _BIO_LINE = re.compile(r"\b(?:follow|email|e-mail|contact)\b|粉絲團", re.IGNORECASE)
 # Link texts that only point to another article: "Read Article How to ...", "Read more", "Continue reading".

@@ -272,7 +272,7 @@ class Capturer:
             return None
         try:
             return self.extractor(final.body.decoded, final.url, charset_of(final.header("Content-Type")),
-                                  page.search_text_for_date)
+                                  page.search_text_for_date, captured_at=final.started_at)
         except Exception:  # extraction of hostile HTML must fail this page only
             log.exception("extraction failed for %s", final.url)
             return None

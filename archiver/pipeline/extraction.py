@@ -29,6 +29,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from multiprocessing.connection import Connection
 
 from archiver.extract import extract
@@ -59,10 +60,16 @@ class ExtractedPage:
     in_worker: bool = field(default=False, compare=False)
 
 
-def extract_page(body: bytes, url: str, charset: str | None, search_text_for_date: bool) -> ExtractedPage:
-    """extract() and text_signature() of one page; runs in a worker process or on the calling thread."""
+def extract_page(body: bytes, url: str, charset: str | None, search_text_for_date: bool,
+                 captured_at: datetime | None = None) -> ExtractedPage:
+    """extract() and text_signature() of one page; runs in a worker process or on the calling thread.
+
+    `captured_at`: when the page was fetched (its WARC-Date). No publication date after it is plausible;
+    a rebuild of old WARCs must bound dates by the capture, not by the day it runs.
+    """
     started = time.thread_time()
-    extracted = extract(body, url, content_type_charset=charset, search_text_for_date=search_text_for_date)
+    extracted = extract(body, url, content_type_charset=charset, search_text_for_date=search_text_for_date,
+                        captured_at=captured_at)
     text_hash, fingerprint = text_signature(extracted.text)
     return ExtractedPage(extracted, text_hash, fingerprint, cpu_seconds=time.thread_time() - started)
 
@@ -100,12 +107,13 @@ class PageExtractor:
         self._lock = threading.Lock()
         self._closed = False
 
-    def __call__(self, body: bytes, url: str, charset: str | None, search_text_for_date: bool) -> ExtractedPage:
+    def __call__(self, body: bytes, url: str, charset: str | None, search_text_for_date: bool,
+                 captured_at: datetime | None = None) -> ExtractedPage:
         pool = self._running_pool()
         if pool is None:
-            return extract_page(body, url, charset, search_text_for_date)
+            return extract_page(body, url, charset, search_text_for_date, captured_at)
         try:
-            future = pool.submit(extract_page, bytes(body), url, charset, search_text_for_date)
+            future = pool.submit(extract_page, bytes(body), url, charset, search_text_for_date, captured_at)
             return replace(future.result(timeout=EXTRACTION_TIMEOUT), in_worker=True)
         except BrokenProcessPool:
             log.warning("an extraction worker died on %s; extracting it here, and starting new workers", url)
@@ -116,7 +124,7 @@ class PageExtractor:
             self._discard(pool)
         except RuntimeError:  # shut down under us (the run is closing): this page still gets its text
             pass
-        return extract_page(body, url, charset, search_text_for_date)
+        return extract_page(body, url, charset, search_text_for_date, captured_at)
 
     def close(self) -> None:
         with self._lock:

@@ -209,7 +209,8 @@ def _extract(hop: Hop, warc_dir: Path, limit: int, *, search_text_for_date: bool
         for chunk in read_payload(warc_dir / record.warc_file, record.offset):
             decoder.feed(chunk)
         body, _ = decoder.result()
-        return extract_page(body, hop.url, hop.charset(), search_text_for_date)
+        # dated as the capture was: no publication date after the record's WARC-Date is plausible
+        return extract_page(body, hop.url, hop.charset(), search_text_for_date, captured_at=record.date)
     except Exception:  # hostile HTML fails this page only, as in a capture run
         log.exception("rebuild: extraction failed for %s", hop.url)
         return None

@@ -3,8 +3,9 @@
 Pooled body-link precision and recall, title accuracy and date accuracy (to the day, "no date" being an
 answer) must not drop below their floors, as trafilatura's own evaluation gate works. The floors are the
 issue's targets (#15), or the figure reached when pinned, less a little, where that is higher (recall);
-raise them when the code gets better. Pinned at 0.961 / 0.988 / 0.974 / 0.961 (before the rules of
-#15: 0.870 / 0.832 / 0.724 / 0.842).
+raise them when the code gets better. Pinned at 0.961 / 0.988 / 0.974 / 0.961 on the first 76 pages
+(before the rules of #15: 0.870 / 0.832 / 0.724 / 0.842); with the fact-check and deal pages (83) and
+JSON-LD dates first, 0.966 / 0.989 / 0.976 / 0.988.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 from archiver.extract import extract
 from support.corpus import Scores, load_pages
 
-FLOORS = {"precision": 0.95, "recall": 0.98, "title": 0.97, "date": 0.95}
+FLOORS = {"precision": 0.95, "recall": 0.98, "title": 0.97, "date": 0.98}
 
 
 @pytest.fixture(scope="module")
@@ -34,10 +35,12 @@ def test_corpus_is_large_and_varied():
     assert len(pages) >= 60
     assert len(sites) >= 40
     assert any(not page.published for page in pages)  # "no date" is an answer the gate checks too
+    names = {page.name for page in pages}  # the failures #15 names: a fact check's date, a deal's product links
+    assert {"afp-checamos", "aajtak-factcheck", "wapo-factchecker", "telegraph-deals", "mixed-deals"} <= names
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(300)  # 76 pages: ~5 s of CPU, but a loaded CI machine stretches it past the 120 s default
+@pytest.mark.timeout(300)  # 83 pages: ~5 s of CPU, but a loaded CI machine stretches it past the 120 s default
 def test_extraction_holds_its_floors_on_real_pages(scores, capsys):
     figures = {"precision": scores.precision, "recall": scores.recall,
                "title": scores.title_accuracy, "date": scores.date_accuracy}

@@ -45,11 +45,42 @@ def test_normalised_to_iso_utc_or_rejected(raw, expected):
     assert normalized(raw, CAPTURED) == expected
 
 
-def test_article_published_time_comes_first_and_the_raw_string_is_kept():
+def test_json_ld_comes_first_and_the_raw_string_is_kept():
     head = ('<meta property="article:published_time" content="2022-07-19T13:52:00+03:00">'
             '<meta property="article:modified_time" content="2022-07-20T08:00:00+03:00">'
-            + ld('{"@type": "NewsArticle", "datePublished": "2022-07-18"}'))
-    assert dated(page(head)) == ("2022-07-19T10:52:00Z", "2022-07-19T13:52:00+03:00", "2022-07-20T05:00:00Z")
+            + ld('{"@type": "NewsArticle", "datePublished": "2022-07-18T09:00:00+03:00"}'))
+    assert dated(page(head)) == ("2022-07-18T06:00:00Z", "2022-07-18T09:00:00+03:00", "2022-07-20T05:00:00Z")
+
+
+def test_article_published_time_comes_next():
+    head = ('<meta property="article:published_time" content="2022-07-19T13:52:00+03:00">'
+            + ld('{"@type": "NewsArticle", "headline": "no date here"}'))
+    assert dated(page(head))[:2] == ("2022-07-19T10:52:00Z", "2022-07-19T13:52:00+03:00")
+
+
+def test_a_claim_review_repeating_the_statements_date_gives_way_to_the_meta():
+    # aajtak's fact check (tests/extract/corpus/): its ClaimReview's datePublished is the checked post's
+    claim = ('{"@type": "ClaimReview", "datePublished": "2020-07-05",'
+             ' "itemReviewed": {"@type": "CreativeWork", "datePublished": "2020-07-05"}}')
+    head = '<meta name="datePublished" content="2020-07-09T22:18:44+05:30">' + ld(claim)
+    assert dated(page(head))[0] == "2020-07-09T16:48:44Z"
+
+
+def test_a_claim_review_with_its_own_date_is_dated_by_it():
+    claim = ('{"@type": "ClaimReview", "datePublished": "2020-06-23 20:02",'
+             ' "itemReviewed": {"@type": "CreativeWork", "datePublished": "2020-05-30"}}')
+    head = '<meta property="article:published_time" content="2020-06-12T06:51:01+02:00">' + ld(claim)
+    assert dated(page(head))[0] == "2020-06-23T20:02:00Z"
+
+
+def test_a_date_published_long_after_its_own_modification_is_a_re_publication():
+    # the Washington Post's Fact Checker (corpus): datePublished 2018, dateModified 2013, the page shows 2013
+    head = ld('{"@type": "NewsArticle", "datePublished": "2018-05-01T14:36:07Z",'
+              ' "dateModified": "2013-09-04T10:00:11Z"}')
+    assert dated(page(head), "https://news.example/2013/09/04/story/")[0] == "2013-09-04"
+    same_day = ld('{"@type": "NewsArticle", "datePublished": "2017-11-03 03:01:00",'
+                  ' "dateModified": "2017-11-03 02:22:36"}')  # engadget: stamped minutes apart, still its date
+    assert dated(page(same_day))[0] == "2017-11-03T03:01:00Z"
 
 
 def test_a_placeholder_date_gives_way_to_the_next_candidate():

@@ -29,13 +29,19 @@ def test_related_read_more_and_bio_blocks_are_not_references():
             "<div class='related-posts'><a href='https://news.example/2024/02/01/x'>Another story</a></div>"
             "<p>Follow Jo Writer on Twitter <a href='https://twitter.com/jowriter'>@jowriter</a></p>"
             "<div class='author-bio'>Jo writes about courts. <a href='https://jo.example/'>Jo's site</a></div>"
-            "<p>Get the morning briefing: <a href='https://news.example/newsletters/morning'>sign up</a>.</p>")
+            "<p>Get the morning briefing: <a href='https://news.example/newsletters/morning'>sign up</a>.</p>"
+            # the Washington Post's old follow line, whose #! URLs name no profile once the fragment is gone
+            "<p><strong>Follow The Fact Checker on <a href='https://twitter.com/#!/FactChecker'>Twitter</a>"
+            "</strong></p>"
+            "<p>View the latest <a href='https://news.example/vouchercodes/argos'>Argos</a> deals</p>")
     assert body_links(body) == [("https://court.example/ruling.pdf", "the ruling")]
 
 
 def test_affiliate_redirects_and_image_links_without_alt_are_dropped_alt_text_is_the_anchor():
     body = (f"<p>{PARA}Buy it at <a href='https://go.redirectingat.com/?id=1&url=https%3A%2F%2Fshop.example'>"
-            "Amazon</a> or <a href='https://shop.example/item'>the maker's shop</a>.</p>"
+            "Amazon</a> or <a href='https://shop.example/item'>the maker's shop</a>"
+            " (<a href='http://www.awin1.com/cread.php?awinmid=1751&p=https%3A%2F%2Fshop.example'>£129.99</a>,"
+            " the Telegraph's redirector in tests/extract/corpus/telegraph-deals).</p>"
             "<figure><a href='https://cdn.example/full.jpg'><img src='a.jpg'></a>"
             "<a href='https://cdn.example/full2.jpg'><img src='b.jpg' alt='12-IMG_3886.jpg'></a>"
             "<a href='https://photos.example/dam'><img src='c.jpg' alt='The dam at dawn'></a>"

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,10 @@ def test_workers_give_what_the_calling_thread_gives(extractor):
     assert worker_pids(extractor) and os.getpid() not in worker_pids(extractor)
     dated = extractor(DATE_IN_TEXT_ONLY, "http://127.0.0.1/notes/1", None, True)
     assert dated.extracted.published == "2021-03-14" and dated.text_hash and dated.text_fingerprint
+    # the capture's time reaches the worker: a date after the capture is no publication date
+    captured_before = extractor(DATE_IN_TEXT_ONLY, "http://127.0.0.1/notes/1", None, True,
+                                captured_at=datetime(2021, 1, 1, tzinfo=timezone.utc))
+    assert captured_before.in_worker and captured_before.extracted.published is None
 
 
 def test_workers_are_replaced_after_their_pages_while_pages_queue_up():

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import ExitStack, closing
+from datetime import datetime, timezone
+from types import SimpleNamespace
 
 import pytest
 
 from archiver.cli.commands import main
+from archiver.pipeline import rebuild_captures
+from support.articles import DATE_IN_TEXT_ONLY
 from support.fakeweb import serve_fakeweb
 
 EXIT_USAGE = 3
@@ -89,3 +93,16 @@ def test_a_rebuilt_database_reports_the_same_evidence_and_a_second_rebuild_adds_
     changes = lambda report: {link["url"]: link["content_change"]  # noqa: E731
                               for article in report["articles"] for link in article["links"]}
     assert changes(checked) == changes(before) and "unchanged" in changes(before).values()
+
+
+def test_a_rebuild_dates_pages_by_their_capture_not_by_the_day_it_runs(monkeypatch, tmp_path):
+    """The page says 14 March 2021: a capture of 1 January 2021 cannot have it as its publication date."""
+    monkeypatch.setattr(rebuild_captures, "read_payload", lambda path, offset: iter([DATE_IN_TEXT_ONLY]))
+    headers = {"Content-Type": "text/html; charset=utf-8"}
+    record = SimpleNamespace(target_uri="http://127.0.0.1/notes/1", warc_file="a.warc.gz", offset=0,
+                             header=headers.get, date=datetime(2021, 1, 1, tzinfo=timezone.utc))
+    hop = rebuild_captures.Hop(record)
+    assert rebuild_captures._extract(hop, tmp_path, 1_000_000, search_text_for_date=True).extracted.published is None
+    record.date = datetime(2021, 6, 1, tzinfo=timezone.utc)
+    assert rebuild_captures._extract(hop, tmp_path, 1_000_000, search_text_for_date=True).extracted.published == (
+        "2021-03-14")
