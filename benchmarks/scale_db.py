@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Iterator
 
 from sqlalchemy import create_engine, text
@@ -26,6 +26,7 @@ from archiver.store import Store
 from archiver.store.schema import metadata
 
 T0 = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)
+FIRST_DAY = date(2022, 1, 1)
 RUN_GAP = timedelta(days=1)
 HOSTS = 1000
 SEED_TEXT = ("A paragraph of the article as the newsroom published it, kept as its baseline. " * 25).strip()
@@ -82,8 +83,9 @@ def table_rows(layout: Layout, runs: int) -> dict[str, tuple[tuple[str, ...], It
 
     def articles():
         for n in range(1, layout.articles + 1):
-            yield (n, layout.article_url(n), "generated", f"Story number {n}", "2024-03-01", SEED_TEXT,
-                   layout.article_url(n), f"Story {n}: what the council decided", "2024-03-01", naive(T0),
+            day = (FIRST_DAY + timedelta(days=n % 1096)).isoformat()  # three years of publishing, ~90 a day
+            yield (n, layout.article_url(n), "generated", f"Story number {n}", day, SEED_TEXT,
+                   layout.article_url(n), f"Story {n}: what the council decided", day, naive(T0),
                    naive(last), "alive", naive(last + timedelta(days=7)), naive(last))
 
     def links():
