@@ -3,6 +3,9 @@
     .venv/bin/python benchmarks/ui_generate.py --articles 100000 --database sqlite:////tmp/ui100k.db
     .venv/bin/python benchmarks/ui_pages.py --database sqlite:////tmp/ui100k.db [--repeat 5]
 
+Any generated archive will do: ui_generate.py's has the UI's variety (article verdicts, diffs, overrides);
+scale_db.py's (the one benchmarks/scale.py measures) is faster to make at 100,000 articles.
+
 Renders every page through the Flask app in this process (no network, so the number is the server's
 work: queries and templates), each --repeat times, and prints one line per page: the first (cold)
 time and the median of the others, in milliseconds of wall time and of this process's CPU time (on a
