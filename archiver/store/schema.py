@@ -112,7 +112,7 @@ links = Table(
     Index(None, "article_id", "verdict"),  # an article's failing references
     Index(None, "next_check_at"),
     Index(None, "verdict"),  # verdict counts and filters in the review UI (migration 0008)
-    Index(None, "verdict_since"),  # what changed lately
+    Index(None, "verdict_since", "id"),  # what changed lately, newest first (migration 0011)
 )
 
 runs = Table(

@@ -68,7 +68,7 @@ def test_a_run_from_before_the_heartbeat_column_is_judged_by_its_start(database_
     finally:
         database.dispose()
     with Store.open(database_url) as store:
-        assert store.schema_revision() == "0010"
+        assert store.schema_revision() == "0011"
         assert store.interrupt_abandoned_runs(T0 + ABANDONED_AFTER) == {}  # as old as a heartbeat may be
         [(run_id, why)] = store.interrupt_abandoned_runs(T0 + ABANDONED_AFTER + timedelta(seconds=1)).items()
         assert why == "no heartbeat since 2026-12-01 09:00:00 UTC"
