@@ -9,7 +9,7 @@ inside "articles", read a page at a time too.
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from archiver.report.formats.common import iso
 from archiver.report.model import (
@@ -25,15 +25,13 @@ def render_json(data: ReportData) -> Iterator[str]:
     yield head[:-2] + f',\n  "changes": {{\n    "since": {json.dumps(iso(data.changes.since))}'
     for kind in CHANGE_KINDS:
         yield f',\n    "{kind}": '
-        yield from _array(([_link_change(change) for change in page] for page in data.changes.of_kind(kind).pages()),
-                          "      ")
+        yield from _array(data.changes.of_kind(kind).pages(), _link_change, "      ")
     yield ',\n    "articles_changed": '
-    yield from _array(([_article_change(change) for change in page] for page in data.changes.articles.pages()),
-                      "      ")
+    yield from _array(data.changes.articles.pages(), _article_change, "      ")
     yield '\n  },\n  "history": '
-    yield from _array([[_run(run) for run in data.history]], "    ")
+    yield from _array([data.history], _run, "    ")
     yield ',\n  "articles": '
-    yield from _array(([_article(article) for article in page] for page in data.articles.pages()), "    ")
+    yield from _array(data.articles.pages(), _article, "    ")
     yield "\n}\n"
 
 
@@ -56,12 +54,13 @@ def report_head(data: ReportData) -> dict[str, Any]:
     }
 
 
-def _array(pages: Iterable[list[dict[str, Any]]], indent: str) -> Iterator[str]:
-    """A JSON array of the pages' objects, one per line at `indent`, written a page at a time."""
+def _array(pages: Iterable[Sequence], as_object: Callable[[Any], dict[str, Any]], indent: str) -> Iterator[str]:
+    """A JSON array of the pages' items as objects, one per line at `indent`, written a page at a time
+    (each item's object is made, written and dropped before the next's)."""
     separator = "[\n" + indent
     for page in pages:
         if page:
-            yield separator + (",\n" + indent).join(json.dumps(item, ensure_ascii=False) for item in page)
+            yield separator + (",\n" + indent).join(json.dumps(as_object(item), ensure_ascii=False) for item in page)
             separator = ",\n" + indent
     yield "[]" if separator.startswith("[") else "\n" + indent[:-2] + "]"
 
