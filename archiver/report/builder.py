@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from archiver.judge.compare import unified_diff
 from archiver.models import Capture
 from archiver.report.model import (
-    DEFAULT_FAIL_ON, UNCHECKED, ArchivedCopy, ArticleReport, ArticleStream, CaptureRef, Changes, LinkReport,
+    DEFAULT_FAIL_ON, UNCHECKED, ArchivedCopy, ArticleReport, ArticleStream, CaptureRef, LinkChange, LinkReport,
     PublicCopy, ReportData, ReportSummary, ordered_counts,
 )
 from archiver.report.timeline import HISTORY_RUNS, NewsAndHistory
@@ -29,8 +29,7 @@ THUMBNAIL_PREFIX = "urn:thumbnail:"  # the resource record of a browser capture'
 ThumbnailReader = Callable[[Capture], bytes | None]
 
 CapturesByUrl = dict[str, list[tuple[int, Capture]]]
-ARTICLE_PAGE = 200  # articles per store page: with 10 references each, a few thousand rows held at a time
-NEWS_CHUNK = 1000  # changed references whose captures are read at once, for their archived copies
+ARTICLE_PAGE = 200  # articles (or changes) per store page: with 10 references each, a few thousand rows at a time
 
 
 def parse_since(text: str) -> datetime | None:
@@ -50,9 +49,11 @@ def build_report(store, settings: Settings, *, now: datetime, since: datetime | 
                  thumbnails: ThumbnailReader | None = None) -> ReportData:
     """The report over every article (or the one at `article_url`; LookupError if it is not registered).
 
-    Reads the counts, the news and the history now (one pass over the archive, a page of
-    `page_size` articles at a time); the articles themselves are read again, page by page,
-    whenever a formatter walks them. `complete` (--all): HTML and table show every article.
+    Counts the references, the news and the history now (one pass over the archive, a page of
+    `page_size` articles at a time); the articles and the news themselves are read again, page
+    by page, whenever a formatter walks them. `complete` (--all): HTML and table show every article
+    and every change; otherwise they show the first settings.report.changes_shown changes of each kind
+    and failing_articles_shown articles with failing references.
     `thumbnails(capture)` reads a browser capture's thumbnail record (pipeline.thumbnail_reader): the
     report shows it beside the article's archived-copy link.
     """
@@ -90,26 +91,24 @@ def build_report(store, settings: Settings, *, now: datetime, since: datetime | 
         title=f"Link health: {single}" if single else "Link health report",
         generated_at=now, since_label="LAST" if since is None else since.date().isoformat(),
         article_filter=single_url, fail_on=fail_on,
-        changes=_with_copies(store, tally.changes(), replay), history=tally.history(),
+        changes=tally.news.changes(article_id, page_size, lambda page: _with_copies(store, page, replay)),
+        history=tally.history(),
         articles=ArticleStream(every_page, summary.articles, page_size), summary=summary,
         failing_articles=ArticleStream(failing_pages if fail_on else lambda: iter(()), summary.failing_articles,
                                        page_size),
-        complete=complete,
+        complete=complete, changes_shown=settings.report.changes_shown,
+        failing_articles_shown=settings.report.failing_articles_shown,
     )
 
 
-def _with_copies(store, changes: Changes, replay: str) -> Changes:
-    """The news with each changed reference's archived and public copies (read for the news alone)."""
-    links = []
-    for start in range(0, len(changes.links), NEWS_CHUNK):  # each chunk's captures are dropped after it
-        chunk = changes.links[start : start + NEWS_CHUNK]
-        urls = list(dict.fromkeys(change.url for change in chunk))
-        captures, public = store.report_captures(urls), store.public_copies_for(urls)
-        links += [replace(change, archived_copy=_archived_copy(change.url, captures.get(change.url, []), replay,
-                                                               earliest=True),
-                          public_copies=tuple(_public_copy(copy) for copy in public.get(change.url, ())))
-                  for change in chunk]
-    return replace(changes, links=tuple(links))
+def _with_copies(store, page: list[LinkChange], replay: str) -> list[LinkChange]:
+    """A page of news with each changed reference's archived and public copies (read for that page alone)."""
+    urls = list(dict.fromkeys(change.url for change in page))
+    captures, public = store.report_captures(urls), store.public_copies_for(urls)
+    return [replace(change, archived_copy=_archived_copy(change.url, captures.get(change.url, []), replay,
+                                                         earliest=True),
+                    public_copies=tuple(_public_copy(copy) for copy in public.get(change.url, ())))
+            for change in page]
 
 
 def _article_pages(store, article_id: int | None, page_size: int, failing: tuple[str, ...] = ()):

@@ -1,8 +1,8 @@
 """ReportData: everything a report shows, as plain frozen dataclasses. Built by builder.py, read by every formatter.
 
 Times are timezone-aware UTC datetimes; a link never checked has verdict "unchecked".
-The articles are an ArticleStream: read from the store a page at a time each time a
-formatter walks them, so no report holds the archive in memory. The counts a report
+The articles and the news are PagedStreams: read from the store a page at a time each
+time a formatter walks them, so no report holds the archive, or its news, in memory. The counts a report
 leads with (ReportSummary) are counted by the database before any article is read.
 """
 
@@ -119,7 +119,7 @@ class ArticleReport:
         return self.title or self.url
 
 
-@dataclass(frozen=True, slots=True)  # slots: the news is the one list a report keeps whole
+@dataclass(frozen=True, slots=True)
 class LinkChange:
     """A reference whose verdict changed since the report's `since`."""
 
@@ -134,7 +134,6 @@ class LinkChange:
     public_copies: tuple[PublicCopy, ...] = ()
 
 
-
 @dataclass(frozen=True, slots=True)
 class ArticleChange:
     article_url: str
@@ -142,16 +141,6 @@ class ArticleChange:
     similarity: float | None
     article_label: str = ""
     article_key: int | None = None
-
-
-@dataclass(frozen=True)
-class Changes:
-    since: datetime | None  # None: no check before this report's window, everything is new
-    links: tuple[LinkChange, ...] = ()
-    articles: tuple[ArticleChange, ...] = ()
-
-    def of_kind(self, kind: str) -> list[LinkChange]:
-        return [change for change in self.links if change.kind == kind]
 
 
 @dataclass(frozen=True)
@@ -165,30 +154,79 @@ class RunVerdicts:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-class ArticleStream:
-    """A report's articles, in id order: each walk reads them again from the store, a page at a time.
+class PagedStream:
+    """A report's articles or news, in store order: each walk reads them again from the store, a page at a time.
 
-    `len()` is the count the database gave; `pages()` yields lists of ArticleReport, one store page each.
+    `len()` is the count the database (or the tally) gave; `pages()` yields lists, one store page each;
+    `first(n)` stops reading once it has n. Nothing is kept between walks.
     """
 
-    def __init__(self, pages: Callable[[], Iterator[list[ArticleReport]]], count: int, page_size: int = 200) -> None:
+    def __init__(self, pages: Callable[[], Iterator[list]], count: int, page_size: int = 200) -> None:
         self._pages, self._count, self.page_size = pages, count, page_size
 
     @classmethod
-    def of(cls, articles) -> ArticleStream:
-        """A stream over articles already in memory (a test's hand-made report, one article's report)."""
-        held = tuple(articles)
+    def of(cls, items) -> PagedStream:
+        """A stream over items already in memory (a test's hand-made report, one article's report)."""
+        held = tuple(items)
         return cls(lambda: iter([list(held)] if held else []), len(held), max(len(held), 1))
 
-    def pages(self) -> Iterator[list[ArticleReport]]:
+    def pages(self) -> Iterator[list]:
         return self._pages()
 
-    def __iter__(self) -> Iterator[ArticleReport]:
+    def __iter__(self) -> Iterator:
         for page in self._pages():
             yield from page
 
+    def first(self, limit: int) -> Iterator:
+        """The first `limit` items (a capped view), read as they are wanted: no page after the one that
+        completes them is read."""
+        if limit <= 0:
+            return
+        pages = self._pages()
+        try:
+            for page in pages:
+                for item in page[:limit]:
+                    yield item
+                limit -= len(page)
+                if limit <= 0:
+                    return
+        finally:
+            close = getattr(pages, "close", None)
+            if close is not None:
+                close()  # a generator's store reads end here, not whenever it is collected
+
+    def more_than(self, limit: int) -> int:
+        """How many items a view of the first `limit` leaves out."""
+        return max(self._count - limit, 0)
+
     def __len__(self) -> int:
         return self._count
+
+
+ArticleStream = PagedStream  # a report's articles: lists of ArticleReport per page
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The news since `since` (None: no check before this report's window, everything is new).
+
+    Each kind's LinkChanges and the edited articles are PagedStreams: read from the store when a
+    formatter writes them, their lengths counted while the report was built.
+    """
+
+    since: datetime | None
+    by_kind: dict[str, PagedStream] = field(default_factory=dict)  # CHANGE_KINDS -> stream of LinkChange
+    articles: PagedStream = field(default_factory=lambda: PagedStream.of(()))  # of ArticleChange
+
+    def of_kind(self, kind: str) -> PagedStream:
+        return self.by_kind.get(kind) or PagedStream.of(())
+
+    @property
+    def links(self) -> PagedStream:
+        """Every kind's changes, one kind after another (CHANGE_KINDS order)."""
+        streams = [self.of_kind(kind) for kind in CHANGE_KINDS]
+        return PagedStream(lambda: (page for stream in streams for page in stream.pages()),
+                           sum(len(stream) for stream in streams))
 
 
 @dataclass(frozen=True)
@@ -216,6 +254,10 @@ class ReportData:
     # Articles citing a failing reference, each with only those references: the default HTML and table.
     failing_articles: ArticleStream = field(default_factory=lambda: ArticleStream.of(()))
     complete: bool = False  # --all: HTML and table show every article and reference, not only the failing
+    # The default view (HTML and table without --all) lists at most this many changes of each kind and
+    # articles with failing references ([report] changes_shown, failing_articles_shown); counts stay whole.
+    changes_shown: int = 500
+    failing_articles_shown: int = 200
     schema_version: str = SCHEMA_VERSION
 
     def references(self) -> list[tuple[ArticleReport, LinkReport]]:

@@ -123,6 +123,11 @@ class ScheduleSettings:
 @dataclass(frozen=True)
 class ReportSettings:
     replay_url: str = "http://localhost:8080/archive/{timestamp}/{url}"
+    # The default HTML and table (the daemon's latest.html; `report` without --all) list at most this many
+    # changes of each kind and articles with failing references, then say how many more: a page that
+    # stays a few MB at any size. The counts, the exit code, JSON and JUnit always cover everything.
+    changes_shown: int = field(default=500, metadata=between(1, 100_000))
+    failing_articles_shown: int = field(default=200, metadata=between(1, 100_000))
 
 
 @dataclass(frozen=True)

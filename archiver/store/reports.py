@@ -19,6 +19,9 @@ from archiver.store.engine import Database
 from archiver.store.rows import capture_from_row, in_chunks
 from archiver.store.schema import articles, captures, link_overrides, links, observations, runs
 
+NEWS_ARTICLE_COLUMNS = ("id", "url", "title", "seed_title")  # what a line of news names its article by
+cited = links.alias("cited")  # the same article's links, for the newest last_seen among them
+
 REPORT_ARTICLE_COLUMNS = (  # not seed_text: a report never shows it, and it is the largest column
     "id", "url", "canonical_url", "title", "clean_title", "seed_title", "published", "published_raw", "modified",
     "seed_date",
@@ -161,3 +164,60 @@ class ReportQueries:
                 found.extend(tuple(row) for row in connection.execute(query))
         found.sort()
         return [(run_id, url, verdict) for _, _, run_id, url, verdict in found]
+
+    def report_news_links(self, verdict: str, changed_since: datetime | None, after_id: int | None, limit: int, *,
+                          article_id: int | None = None) -> list[dict]:
+        """Up to `limit` links whose verdict is `verdict`, got at or after `changed_since` (verdict_since; any
+        time when None), that their article still has, by link id after `after_id` (keyset pagination).
+
+        The candidates for news of one kind (report/news.py decides which are news). Each row: the link's
+        "id", "article_id", "url", "verdict", and its article's "article_url" and "article_label".
+        """
+        newest = (select(func.max(cited.c.last_seen)).where(cited.c.article_id == links.c.article_id)
+                  .scalar_subquery())
+        query = (select(links.c.id, links.c.article_id, links.c.url, links.c.verdict)
+                 .where(links.c.verdict == verdict, links.c.last_seen == newest).order_by(links.c.id).limit(limit))
+        if changed_since is not None:
+            query = query.where(links.c.verdict_since >= changed_since)
+        if after_id is not None:
+            query = query.where(links.c.id > after_id)
+        if article_id is not None:
+            query = query.where(links.c.article_id == article_id)
+        with self._db.read("read news for a report") as connection:
+            rows = [row._asdict() for row in connection.execute(query)]
+            # Their articles by id, a second read: joined in one query, PostgreSQL hashes every article first.
+            named = _articles_by_id(connection, [row["article_id"] for row in rows])
+        return [{**row, "article_url": named[row["article_id"]]["url"],
+                 "article_label": _label(named[row["article_id"]])} for row in rows]
+
+    def report_edited_articles(self, checked_since: datetime | None, after_id: int | None, limit: int, *,
+                               article_id: int | None = None) -> list[dict]:
+        """Up to `limit` articles, by id after `after_id`, with a check at or after `checked_since` (any time
+        when None) that found their own text changed (content_change other than unchanged): the candidates
+        for "article edited" news. Each row: "id", "url", "label"."""
+        changed = exists().where(observations.c.url == articles.c.url,
+                                 observations.c.content_change.is_not(None),
+                                 observations.c.content_change != "unchanged")
+        if checked_since is not None:
+            changed = changed.where(observations.c.checked_at >= checked_since)
+        query = (select(*(articles.c[name] for name in NEWS_ARTICLE_COLUMNS)).where(changed)
+                 .order_by(articles.c.id).limit(limit))
+        if after_id is not None:
+            query = query.where(articles.c.id > after_id)
+        if article_id is not None:
+            query = query.where(articles.c.id == article_id)
+        with self._db.read("read edited articles for a report") as connection:
+            return [{"id": row.id, "url": row.url, "label": _label(row._asdict())} for row in connection.execute(query)]
+
+
+def _articles_by_id(connection, ids: Sequence[int]) -> dict[int, dict]:
+    found = {}
+    for chunk in in_chunks(ids):
+        query = select(*(articles.c[name] for name in NEWS_ARTICLE_COLUMNS)).where(articles.c.id.in_(chunk))
+        found.update({row.id: row._asdict() for row in connection.execute(query)})
+    return found
+
+
+def _label(article: dict) -> str:
+    """How a report names an article: its title, else the seed document's, else its URL."""
+    return article["title"] or article["seed_title"] or article["url"]

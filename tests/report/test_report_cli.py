@@ -87,3 +87,17 @@ def test_run_writes_timestamped_and_latest_reports(tmp_path, monkeypatch, capsys
     assert latest["summary"]["references"] == 10 and latest["history"][0]["checked"] == 10
     assert "<title>Link health report</title>" in (reports / "latest.html").read_text("utf-8")
     assert f"report: {reports}" in capsys.readouterr().out
+
+
+def test_the_cut_default_view_still_exits_2_and_says_how_many_more(report, history, capsys, monkeypatch):
+    monkeypatch.setenv("ARCHIVER_REPORT_CHANGES_SHOWN", "1")
+    monkeypatch.setenv("ARCHIVER_REPORT_FAILING_ARTICLES_SHOWN", "1")
+    assert report() == 2
+    out = capsys.readouterr().out.splitlines()
+    assert [line for line in out if line.startswith("newly dead\t")] == [
+        f"newly dead\t{history.urls['not_found']}\tsuspect -> dead\t{history.article_url}",
+        "newly dead\t… and 2 more: see `archiver report --all` / the JSON report"]
+    failing = int(out[-1].split("; ")[1].split()[0])  # the summary line: "...; 8 dead/rotten/drifted; ..."
+    assert report("--format", "junit") == 2
+    junit = capsys.readouterr().out
+    assert f'failures="{failing}"' in junit and junit.count("<failure ") == failing > 1

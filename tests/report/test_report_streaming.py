@@ -1,28 +1,32 @@
 """Reports stream: memory held while a report is written is bounded by the page size, not the archive.
 
 Counted as rows and objects, never timed: the largest answer any store call gives while a report
-is built and written, and the ArticleReports alive each time the next page is read. An archive of 40
-articles read with pages of 4 must never have more than two pages in memory, on SQLite and PostgreSQL.
+is built and written, and the ArticleReports (LinkChanges) alive each time the next page of articles
+(of news) is read. An archive of 40 articles with 24 changes, read with pages of 4, must never have
+more than two pages in memory, on SQLite and PostgreSQL. The default view is cut: it lists the first
+N changes and failing articles and says how many more there are; --all, JSON and JUnit hold them all.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from archiver.models import Article, Capture, Link
 from archiver.report import build_report, stream_for
-from archiver.report.model import ArticleReport
+from archiver.report.formats import render_html_site
+from archiver.report.model import ArticleReport, LinkChange
 from archiver.settings import load_settings
 from archiver.store import ObservationRow
 from support.report_history import validated_report
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 ARTICLES, LINKS, PAGE = 40, 3, 4
-NEWS = 6  # the last NEWS articles' dying reference is newly dead in the second run; the others died in the first
+NEWS = 24  # the last NEWS articles' dying reference is newly dead in the second run; the others died in the first
 SETTINGS = load_settings(env={})
 
 
@@ -30,14 +34,18 @@ class CountingStore:
     """The store, with the size of every answer it gives noted (rows of a list, keys of a dict)."""
 
     def __init__(self, store):
-        self._store, self.largest, self.articles_alive = store, {}, []
+        self._store, self.largest, self.articles_alive, self.news_alive = store, {}, [], []
+        self.calls = Counter()
 
     def __getattr__(self, name):
         method = getattr(self._store, name)
 
         def counted(*args, **kwargs):
+            self.calls[name] += 1
             if name == "report_article_page":  # the moment a leak would show: the next page is about to be read
                 self.articles_alive.append(_articles_alive())
+            if name == "report_news_links":  # the next page of news
+                self.news_alive.append(_alive(LinkChange))
             answer = method(*args, **kwargs)
             if isinstance(answer, (list, dict)):
                 self.largest[name] = max(self.largest.get(name, 0), len(answer))
@@ -72,7 +80,11 @@ def _archive(store) -> None:
 
 
 def _articles_alive() -> int:
-    return sum(1 for thing in gc.get_objects() if type(thing) is ArticleReport)
+    return _alive(ArticleReport)
+
+
+def _alive(kind: type) -> int:
+    return sum(1 for thing in gc.get_objects() if type(thing) is kind)
 
 
 @pytest.mark.slow
@@ -81,7 +93,7 @@ def test_a_report_holds_at_most_two_pages_of_articles(store, name, complete):
     _archive(store)
     counting = CountingStore(store)
     data = build_report(counting, SETTINGS, now=T0 + timedelta(days=5), complete=complete, page_size=PAGE)
-    assert _articles_alive() == 0  # building reads counts, news and history: no article is kept
+    assert _articles_alive() == 0 == _alive(LinkChange)  # building counts the news and the history: none is kept
 
     counting.articles_alive.clear()
     pieces = list(stream_for(name)(data))
@@ -90,7 +102,7 @@ def test_a_report_holds_at_most_two_pages_of_articles(store, name, complete):
     shown = ARTICLES if complete or name in ("json", "csv") else data.summary.failing_articles
     assert len(counting.articles_alive) >= shown // PAGE and most_alive <= 2 * PAGE < shown, counting.articles_alive
     # No store answer holds more than a page's articles and references, with one row per run for each
-    # (two runs); what is kept whole is the news, looked up once.
+    # (two runs); the news too is read a page at a time.
     assert max(counting.largest.values()) <= 2 * PAGE * (LINKS + 1) < ARTICLES * LINKS, counting.largest
     assert len(data.changes.links) == NEWS
     text = "".join(pieces)
@@ -109,3 +121,67 @@ def test_a_report_holds_at_most_two_pages_of_articles(store, name, complete):
                                if '"badge v-' in row}  # the failing references only
     else:
         assert sum(line.startswith("\t") for line in text.splitlines()) == ARTICLES * (LINKS + 1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["json", "markdown", "table", "html"])
+def test_the_news_is_read_a_page_at_a_time(store, name):
+    _archive(store)
+    counting = CountingStore(store)
+    data = build_report(counting, SETTINGS, now=T0 + timedelta(days=5), page_size=PAGE)
+    assert len(data.changes.of_kind("newly_dead")) == NEWS and _alive(LinkChange) == 0
+
+    counting.news_alive.clear()
+    text = "".join(stream_for(name)(data))
+
+    # Every newly dead reference is written, read PAGE at a time: never more than two pages of them alive.
+    assert counting.calls["report_news_links"] >= NEWS // PAGE and max(counting.news_alive) <= 2 * PAGE < NEWS
+    assert counting.largest["report_news_links"] <= PAGE
+    assert all(f"https://ref.test/{n}/0" in text for n in range(ARTICLES - NEWS, ARTICLES))
+
+
+def _cut_settings():
+    return load_settings(env={"ARCHIVER_REPORT_CHANGES_SHOWN": "5", "ARCHIVER_REPORT_FAILING_ARTICLES_SHOWN": "7"})
+
+
+@pytest.mark.slow
+def test_the_default_view_lists_the_first_changes_and_articles_and_counts_the_rest(store):
+    _archive(store)
+    data = build_report(store, _cut_settings(), now=T0 + timedelta(days=5), page_size=PAGE)
+    assert (data.changes_shown, data.failing_articles_shown) == (5, 7)
+
+    page = "".join(stream_for("html")(data))
+    news = page.split('<section id="changes">')[1].split("</section>")[0]
+    assert news.count('class="was"') == 5 and f"… and {NEWS - 5} more: see <code>archiver report --all</code>" in news
+    assert page.count('<article id="article-') == 7
+    assert f"… and {ARTICLES - 7} more article(s) with failing references" in page
+
+    plain = "".join(stream_for("table")(data)).splitlines()
+    assert [line for line in plain if line.startswith("newly dead\t")][5:] == \
+        [f"newly dead\t… and {NEWS - 5} more: see `archiver report --all` / the JSON report"]
+    assert sum(line.startswith("https://news.test/") for line in plain) == 7
+    assert f"… and {ARTICLES - 7} more article(s) with failing references: see `archiver report --all` / the JSON report" in plain
+
+    # What fails is counted whole: JUnit's failures, JSON's news and articles, the summary behind the exit code.
+    junit = b"".join(stream_for("junit")(data)).decode()
+    assert f'failures="{ARTICLES}"' in junit.split("\n")[1] and junit.count("<failure ") == ARTICLES
+    report = validated_report("".join(stream_for("json")(data)))
+    assert len(report["changes"]["newly_dead"]) == NEWS and len(report["articles"]) == ARTICLES
+    assert data.summary.failing == ARTICLES
+
+
+@pytest.mark.slow
+def test_all_lists_every_change_and_article(store):
+    _archive(store)
+    data = build_report(store, _cut_settings(), now=T0 + timedelta(days=5), page_size=PAGE, complete=True)
+    table = "".join(stream_for("table")(data)).splitlines()
+    assert sum(line.startswith("https://news.test/") for line in table) == ARTICLES and "more" not in "".join(table)
+
+    site = {path: "".join(pieces) for path, pieces in render_html_site(data)}
+    assert 'href="changes-newly_dead-1.html"' in site["index.html"]  # the index is cut; the "more" leads on
+    pages = sorted(path for path in site if path.startswith("changes-newly_dead-"))
+    assert pages == [f"changes-newly_dead-{n}.html" for n in range(1, 1 + -(-NEWS // 5))]
+    listed = [url for path in pages for url in site[path].split('<a href="') if url.startswith("https://ref.test/")]
+    assert sorted(url.split('"')[0] for url in listed) == sorted(f"https://ref.test/{n}/0"
+                                                                for n in range(ARTICLES - NEWS, ARTICLES))
+    assert sum(path.startswith("article/") for path in site) == ARTICLES

@@ -1,35 +1,42 @@
 """JSON: the machine interface. Versioned by `schema_version`; schema in archiver/report/schema/report-1.1.json.
 
 Field names here are the documented ones (README "## Reports"): change them only
-with a new schema version. Written incrementally: the head (summary, changes, history)
-first, then one article per line inside "articles", read from the store a page at a time.
+with a new schema version. Written incrementally: the head (summary), then the changes, one
+per line and read from the store a page at a time, the history, then one article per line
+inside "articles", read a page at a time too.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from archiver.report.formats.common import iso
 from archiver.report.model import (
-    CHANGE_KINDS, ArchivedCopy, ArticleReport, CaptureRef, Changes, LinkReport, PublicCopy, ReportData, RunVerdicts,
+    CHANGE_KINDS, ArchivedCopy, ArticleChange, ArticleReport, CaptureRef, LinkChange, LinkReport, PublicCopy,
+    ReportData, RunVerdicts,
 )
 
 
 def render_json(data: ReportData) -> Iterator[str]:
-    """The report as JSON text, in pieces: the same document, never held whole."""
+    """The report as JSON text, in pieces: the same document, never held whole (nor its news)."""
     head = json.dumps(report_head(data), indent=2, ensure_ascii=False)
     assert head.endswith("\n}"), "the head is a JSON object written with indent=2"
-    yield head[:-2] + ',\n  "articles": ['
-    separator = "\n    "
-    for article in data.articles:
-        yield separator + json.dumps(_article(article), ensure_ascii=False)
-        separator = ",\n    "
-    yield "\n  ]\n}\n" if separator != "\n    " else "]\n}\n"
+    yield head[:-2] + f',\n  "changes": {{\n    "since": {json.dumps(iso(data.changes.since))}'
+    for kind in CHANGE_KINDS:
+        yield f',\n    "{kind}": '
+        yield from _array(data.changes.of_kind(kind).pages(), _link_change, "      ")
+    yield ',\n    "articles_changed": '
+    yield from _array(data.changes.articles.pages(), _article_change, "      ")
+    yield '\n  },\n  "history": '
+    yield from _array([data.history], _run, "    ")
+    yield ',\n  "articles": '
+    yield from _array(data.articles.pages(), _article, "    ")
+    yield "\n}\n"
 
 
 def report_head(data: ReportData) -> dict[str, Any]:
-    """Everything but the articles, counted by the database: what a dashboard polls for."""
+    """The head's fields before the news, the history and the articles (which render_json streams)."""
     return {
         "schema_version": data.schema_version,
         "title": data.title,
@@ -44,19 +51,28 @@ def report_head(data: ReportData) -> dict[str, Any]:
             "by_verdict": dict(data.summary.by_verdict),
             "failing": data.summary.failing,
         },
-        "changes": _changes(data.changes),
-        "history": [_run(run) for run in data.history],
     }
 
 
-def _changes(changes: Changes) -> dict[str, Any]:
-    lists: dict[str, Any] = {"since": iso(changes.since)}
-    for kind in CHANGE_KINDS:
-        lists[kind] = [{"article_url": c.article_url, "url": c.url, "verdict_before": c.verdict_before,
-                        "verdict_now": c.verdict_now} for c in changes.of_kind(kind)]
-    lists["articles_changed"] = [{"article_url": c.article_url, "content_change": c.content_change,
-                                  "similarity": c.similarity} for c in changes.articles]
-    return lists
+def _array(pages: Iterable[Sequence], as_object: Callable[[Any], dict[str, Any]], indent: str) -> Iterator[str]:
+    """A JSON array of the pages' items as objects, one per line at `indent`, written a page at a time
+    (each item's object is made, written and dropped before the next's)."""
+    separator = "[\n" + indent
+    for page in pages:
+        if page:
+            yield separator + (",\n" + indent).join(json.dumps(as_object(item), ensure_ascii=False) for item in page)
+            separator = ",\n" + indent
+    yield "[]" if separator.startswith("[") else "\n" + indent[:-2] + "]"
+
+
+def _link_change(change: LinkChange) -> dict[str, Any]:
+    return {"article_url": change.article_url, "url": change.url, "verdict_before": change.verdict_before,
+            "verdict_now": change.verdict_now}
+
+
+def _article_change(change: ArticleChange) -> dict[str, Any]:
+    return {"article_url": change.article_url, "content_change": change.content_change,
+            "similarity": change.similarity}
 
 
 def _run(run: RunVerdicts) -> dict[str, Any]:

@@ -6,7 +6,9 @@ import re
 from typing import Iterator
 
 from archiver.report.formats.common import change_text, day, is_web_url, one_line, short_time
-from archiver.report.model import CHANGE_KINDS, CHANGE_TITLES, ArticleReport, LinkReport, ReportData
+from archiver.report.model import (
+    CHANGE_KINDS, CHANGE_TITLES, ArticleChange, ArticleReport, LinkChange, LinkReport, ReportData,
+)
 
 _MARKUP = re.compile(r"([\\`*_{}\[\]()<>#+!|~])")  # characters Markdown (or the HTML inside it) would act on
 
@@ -26,30 +28,28 @@ def link_to(label: str, url: str) -> str:
 
 def render_markdown(data: ReportData) -> Iterator[str]:
     counts = ", ".join(f"{verdict} {n}" for verdict, n in data.verdict_counts().items())
+    since = short_time(data.changes.since) + " UTC" if data.changes.since else "the first check"
     lines = [f"# {text(data.title)}", "",
              f"Generated {short_time(data.generated_at)} UTC · {data.summary.references} references "
              f"(one per article and link) in "
-             f"{data.summary.articles} articles: {counts or 'none'}", ""]
-    lines += _changes(data)
-    yield "\n".join(lines)
+             f"{data.summary.articles} articles: {counts or 'none'}", "", f"## Changes since {since}", ""]
+    yield "\n".join(lines) + "\n"
+    any_news = False
+    for pages in [data.changes.of_kind(kind).pages() for kind in CHANGE_KINDS] + [data.changes.articles.pages()]:
+        for page in pages:  # the news a store page at a time
+            any_news = True
+            yield "".join(_change(change) + "\n" for change in page)
+    yield "\n\n" if any_news else "Nothing changed.\n\n"
     for article in data.articles:
         yield "\n" + "\n".join(_article(article)).rstrip("\n") + "\n"
 
 
-def _changes(data: ReportData) -> list[str]:
-    since = short_time(data.changes.since) + " UTC" if data.changes.since else "the first check"
-    lines = [f"## Changes since {since}", ""]
-    any_news = False
-    for kind in CHANGE_KINDS:
-        for change in data.changes.of_kind(kind):
-            any_news = True
-            lines.append(f"- **{CHANGE_TITLES[kind]}** ({change.verdict_before} → {change.verdict_now}): "
-                         f"{link_to(change.url, change.url)} in {link_to(change.article_label or change.article_url, change.article_url)}")
-    for change in data.changes.articles:
-        any_news = True
-        lines.append(f"- **Article edited**: {link_to(change.article_label or change.article_url, change.article_url)}, own text "
-                     f"{change_text(change.content_change, change.similarity)}")
-    return lines + (["", ""] if any_news else ["Nothing changed.", ""])
+def _change(change: LinkChange | ArticleChange) -> str:
+    article = link_to(change.article_label or change.article_url, change.article_url)
+    if isinstance(change, ArticleChange):
+        return f"- **Article edited**: {article}, own text {change_text(change.content_change, change.similarity)}"
+    return (f"- **{CHANGE_TITLES[change.kind]}** ({change.verdict_before} → {change.verdict_now}): "
+            f"{link_to(change.url, change.url)} in {article}")
 
 
 def _article(article: ArticleReport) -> list[str]:

@@ -23,12 +23,13 @@ VERDICT_STYLES = {
     "drifted": "magenta", "rotten": "red", "dead": "bold red", "unchecked": "dim",
 }
 PLAIN_HEADER = ("verdict", "observation", "http", "change", "url", "anchor text")
+FLUSH_LINES, FLUSH_AT = 1000, 1_000_000  # news lines (characters on a terminal) written out at a time
 
 
 def summary_line(data: ReportData) -> str:
     counts = ", ".join(f"{verdict} {n}" for verdict, n in data.verdict_counts().items())
     news = ", ".join(f"{kind.replace('_', ' ')} {len(data.changes.of_kind(kind))}"
-                     for kind in CHANGE_KINDS if data.changes.of_kind(kind))
+                     for kind in CHANGE_KINDS if len(data.changes.of_kind(kind)))
     since = short_time(data.changes.since) if data.changes.since else "the first check"
     return (f"{data.summary.references} references (one per article and link) in {data.summary.articles} articles: "
             f"{counts or 'none'}; "
@@ -44,41 +45,85 @@ def scope_line(data: ReportData) -> str:
             f"other reference(s) not listed (--all lists every one)")
 
 
-def news_lines(data: ReportData) -> list[str]:
-    """One line per change since the report's `since`: kind, URL, verdict before and now, the article."""
-    lines = []
+def more_line(more: int, what: str = "") -> str:
+    """The line that ends a cut list: how many it leaves out, and where they are."""
+    return f"… and {more:,} more{what}: see `archiver report --all` / the JSON report"
+
+
+def news_lines(data: ReportData, limit: int | None = None) -> Iterator[str]:
+    """One line per change since the report's `since` (kind, URL, verdict before and now, the article), the
+    first `limit` of each kind and a line saying how many more; read from the store as they are written."""
     for kind in CHANGE_KINDS:
-        for change in data.changes.of_kind(kind):
-            lines.append(f"{kind.replace('_', ' ')}\t{one_line(change.url)}\t{change.verdict_before} -> "
-                         f"{change.verdict_now}\t{one_line(change.article_url)}")
-    for edited in data.changes.articles:
-        lines.append(f"article edited\t{one_line(edited.article_url)}\t"
-                     f"{change_text(edited.content_change, edited.similarity)}")
-    return lines
+        stream = data.changes.of_kind(kind)
+        for change in stream if limit is None else stream.first(limit):
+            yield (f"{kind.replace('_', ' ')}\t{one_line(change.url)}\t{change.verdict_before} -> "
+                   f"{change.verdict_now}\t{one_line(change.article_url)}")
+        if limit is not None and stream.more_than(limit):
+            yield f"{kind.replace('_', ' ')}\t" + more_line(stream.more_than(limit))
+    edited = data.changes.articles
+    for change in edited if limit is None else edited.first(limit):
+        yield f"article edited\t{one_line(change.article_url)}\t{change_text(change.content_change, change.similarity)}"
+    if limit is not None and edited.more_than(limit):
+        yield "article edited\t" + more_line(edited.more_than(limit))
+
+
+def _shown_articles(data: ReportData):
+    """(the articles to list, the line after them or None): every one with --all, else the first failing ones."""
+    if data.complete:
+        return data.articles.pages(), None
+    limit = data.failing_articles_shown
+    more = data.failing_articles.more_than(limit)
+    return _pages_of(data.failing_articles.first(limit), data.failing_articles.page_size), \
+        (more_line(more, " article(s) with failing references") if more else None)
+
+
+def _pages_of(items, size: int) -> Iterator[list]:
+    page: list = []
+    for item in items:
+        page.append(item)
+        if len(page) == size:
+            yield page
+            page = []
+    if page:
+        yield page
 
 
 def render_table(data: ReportData, *, terminal: bool = False, width: int = 120) -> Iterator[str]:
-    """Every article with --all (data.complete); otherwise the news and the failing references by article."""
-    articles = data.articles if data.complete else data.failing_articles
+    """Every article with --all (data.complete); otherwise the news and the failing references by article,
+    each cut at the report's changes_shown / failing_articles_shown with a line saying how many more."""
+    pages, more = _shown_articles(data)
     if not terminal:
-        yield from _plain(data, articles)
+        yield from _plain(data, pages, more)
         return
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, width=width, color_system="standard", highlight=False)
     if not data.complete:
         console.print(Text("What changed", style="bold"))
-        for line in news_lines(data) or ["no changes"]:
+        any_news = False
+        for line in news_lines(data, data.changes_shown):
             console.print(Text(line.replace("\t", "  ")), soft_wrap=True)
-    for page in articles.pages():
+            any_news = True
+            if out.tell() > FLUSH_AT:
+                yield _drained(out)
+        if not any_news:
+            console.print(Text("no changes"))
+    for page in pages:
         for article in page:
             console.print(_article_table(article))
-        yield out.getvalue()  # a page of articles at a time
-        out.seek(0)
-        out.truncate()
+        yield _drained(out)  # a page of articles at a time
+    if more:
+        console.print(Text(more))
     if not data.complete:
         console.print(Text(scope_line(data)))
     console.print(Text(summary_line(data), style="bold"))
     yield out.getvalue()
+
+
+def _drained(out: io.StringIO) -> str:
+    text = out.getvalue()
+    out.seek(0)
+    out.truncate()
+    return text
 
 
 def _article_table(article: ArticleReport) -> Table:
@@ -96,19 +141,32 @@ def _article_table(article: ArticleReport) -> Table:
     return table
 
 
-def _plain(data: ReportData, articles) -> Iterator[str]:
+def _plain(data: ReportData, pages, more: str | None) -> Iterator[str]:
     if not data.complete:
-        yield "".join(f"{line}\n" for line in ["what changed", *news_lines(data)])
-    for article in articles:
-        lines = []
-        own = change_text(article.content_change, article.similarity)
-        lines.append(f"{article.url}\t{one_line(article.title)}\t{article.verdict}" + (f"\t{own}" if own else ""))
-        lines.append("\t" + "\t".join(PLAIN_HEADER))
-        for link in article.links:
-            cells = (link.verdict_label, link.observation or "", str(link.http_status or ""),
-                     change_text(link.content_change, link.similarity), link.url, one_line(link.anchor_text))
-            lines.append("\t" + "\t".join(cells))
+        yield "what changed\n"
+        lines: list[str] = []
+        for line in news_lines(data, data.changes_shown):
+            lines.append(line)
+            if len(lines) == FLUSH_LINES:
+                yield "".join(f"{line}\n" for line in lines)
+                lines = []
         yield "".join(f"{line}\n" for line in lines)
+    for page in pages:
+        for article in page:
+            yield "".join(f"{line}\n" for line in _plain_article(article))
+    if more:
+        yield more + "\n"
     if not data.complete:
         yield scope_line(data) + "\n"
     yield summary_line(data) + "\n"
+
+
+def _plain_article(article: ArticleReport) -> list[str]:
+    own = change_text(article.content_change, article.similarity)
+    lines = [f"{article.url}\t{one_line(article.title)}\t{article.verdict}" + (f"\t{own}" if own else ""),
+             "\t" + "\t".join(PLAIN_HEADER)]
+    for link in article.links:
+        cells = (link.verdict_label, link.observation or "", str(link.http_status or ""),
+                 change_text(link.content_change, link.similarity), link.url, one_line(link.anchor_text))
+        lines.append("\t" + "\t".join(cells))
+    return lines
