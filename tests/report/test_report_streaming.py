@@ -18,7 +18,7 @@ import pytest
 
 from archiver.models import Article, Capture, Link
 from archiver.report import build_report, stream_for
-from archiver.report.formats import render_html_site
+from archiver.report.formats.as_html import render_html_site
 from archiver.report.model import ArticleReport, LinkChange
 from archiver.settings import load_settings
 from archiver.store import ObservationRow
