@@ -1,13 +1,16 @@
 """Import pages from other permissively licensed test suites into this corpus, with hand-checked labels.
 
 Run once by hand (not a test): python tests/extract/corpus/import_other.py MIRRORS NAME...
-MIRRORS holds git clones named owner+name (meedan+newspeek, flairNLP+fundus, adbar+trafilatura); each page
-is read from its pinned commit with `git show`, so the labels match the exact bytes. The pages fill what
-readability's test pages lack (README.md, "What it lacks"): fact-check pages and deal articles with
-product boxes. Unlike import_readability.py, no expected.html exists here: the draft body links are every
-link inside the article's container (an XPath per page, read off the page by hand), each with its text or
-its image's alt text; then the hand checks below drop what is not a reference. Pages are slimmed the way
-import_readability.py slims them.
+MIRRORS holds git clones named owner+name (meedan+newspeek, flairNLP+fundus, adbar+trafilatura, adbar+htmldate;
+bare, or with the git directory in owner+name/repo); each page is read from its pinned commit with `git show`,
+so the labels match the exact bytes. The pages fill what readability's test pages lack (README.md, "What it
+lacks"): fact-check pages, deal articles with product boxes, and pages whose data carries a placeholder date
+(0001-01-01, 1970-01-01) beside the real one. A page's "keep" names the placeholder whose script body is kept
+when the page is slimmed (the trap would be gone otherwise); its "encoding" is the charset its <meta charset>
+declares, where lxml would not read it off the bytes. Unlike import_readability.py, no expected.html exists
+here: the draft body links are every link inside the article's container (an XPath per page, read off the page
+by hand), each with its text or its image's alt text; then the hand checks below drop what is not a reference.
+Pages are slimmed the way import_readability.py slims them.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ HERE = Path(__file__).parent
 NEWSPEEK = ("meedan/newspeek", "f6db6b6eeac2b5e0923dfb3e05c206d2e25644e8", "MIT")
 FUNDUS = ("flairNLP/fundus", "18da6e53592f99cf0ac5770dc63d6ba99ba63ae8", "MIT")
 TRAFILATURA = ("adbar/trafilatura", "e90b0ef51ab026fdb905fb6c5b3c84dd3d784fd5", "Apache-2.0")
+HTMLDATE = ("adbar/htmldate", "b8952828329abaeeb3be21387b526f2be614ce67", "Apache-2.0")
 
 # name -> source, path in it, page URL, the article's container, titles, publication day(s) read off the
 # page, dropped links [(URL substring or "text:" + exact text, reason)], why the page is in the corpus.
@@ -113,12 +117,41 @@ PAGES: dict[str, dict] = {
         "dropped": [("amzn.to/", "affiliate redirector"), ("mixed.de/podcast/", "podcast promo box")],
         "why": "deal article: lists of recommended products, direct shop links beside amzn.to redirectors",
     },
+    # htmldate's gold days: tests/eval_mediacloud_2020.json (test_set/) and tests/eval_default.json (eval/)
+    "radio-canada-placeholder": {
+        "source": HTMLDATE, "path": "tests/test_set/1691900941.html", "encoding": "utf-8",
+        "keep": b"0001-01-01T00:00:00",
+        "url": "https://ici.radio-canada.ca/nouvelle/1728875/transport-scolaire-ottawa-mi-septembre-covid",
+        "container": "//article[contains(@class, 'document-simple-container')]",
+        "titles": ["Pas d’autobus scolaires jusqu’au 14 septembre pour les conseils anglophones d'Ottawa"],
+        # shown "Publié à 0 h 23" (rendered in UTC), JSON-LD datePublished 2020-08-25T00:23:33Z: 20:23 on 24 August
+        # in Ottawa, htmldate's gold day
+        "published": ["2020-08-24", "2020-08-25"],
+        "dropped": [("text:Accueil", "breadcrumb"), ("ici.radio-canada.ca/societe", "breadcrumb"),
+                    ("/theme/27/education", "breadcrumb"), ("ici.radio-canada.ca/nouvelle/172", "read-more block")],
+        "why": "news article whose page state (a script) gives its media items broadcastedFirstTimeEndAt "
+               "0001-01-01T00:00:00.000Z",
+    },
+    "wildundhund-placeholder": {
+        "source": HTMLDATE, "path": "tests/eval/wildundhund.de-bonn.html", "encoding": "utf-8",
+        "url": "https://wildundhund.de/bonn-un-konvention-veroeffentlicht-empfehlungen-zur-vogelgrippe-und-zum-"
+               "umgang-mit-wildvoegeln/",
+        "container": "//div[contains(@class, 'td-post-content')]",
+        "titles": ["Bonn: UN-Konvention veröffentlicht Empfehlungen zur Vogelgrippe und zum Umgang mit Wildvögeln"],
+        "published": "2022-01-26",  # shown "26. Januar 2022", article:published_time 2022-01-26T13:52, gold the same
+        "dropped": [("wildundhund.de/russland-", "related block"), ("wildundhund.de/usa-", "related block"),
+                    ("wildundhund.de/rattengift-", "related block"), ("parey-abo.de", "subscription banner")],
+        "why": "news article whose JSON-LD lists events (the publisher's courses) with offers validFrom "
+               "1970-01-01T00:00:00+00:00 and startDates in February 2022",
+    },
 }
 
 
 def _source_html(mirrors: Path, spec: dict) -> bytes:
     repo, commit, _licence = spec["source"]
     git_dir = mirrors / repo.replace("/", "+")
+    if (git_dir / "repo").is_dir():  # the layout the fetch tool leaves
+        git_dir = git_dir / "repo"
     blob = subprocess.run(["git", f"--git-dir={git_dir}", "show", f"{commit}:{spec['path']}"],
                           check=True, capture_output=True).stdout
     if spec["path"].endswith(".gz"):
@@ -136,7 +169,7 @@ def _dropped(spec: dict, url: str, text: str) -> bool:
 def import_page(mirrors: Path, name: str) -> None:
     spec = PAGES[name]
     source = _source_html(mirrors, spec)
-    dom = lxml.html.document_fromstring(source)
+    dom = lxml.html.document_fromstring(source, parser=lxml.html.HTMLParser(encoding=spec.get("encoding")))
     url = spec["url"]
     links = []
     for anchor in dom.xpath(spec["container"])[0].iter("a"):
@@ -156,7 +189,7 @@ def import_page(mirrors: Path, name: str) -> None:
         "dropped_by_hand": [f"{needle}: {why}" for needle, why in spec["dropped"]], "added_by_hand": [],
         "date_candidates": _date_candidates(dom, url), "links": links,
     }
-    (HERE / "pages" / f"{name}.html.gz").write_bytes(gzip.compress(_slim(source), mtime=0))
+    (HERE / "pages" / f"{name}.html.gz").write_bytes(gzip.compress(_slim(source, spec.get("keep")), mtime=0))
     (HERE / "labels" / f"{name}.json").write_text(json.dumps(labels, indent=1, ensure_ascii=False) + "\n", "utf-8")
 
 
