@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterator
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 UNCHECKED = "unchecked"
 VERDICT_ORDER = ("dead", "rotten", "drifted", "suspect", "moved", "unverifiable", "alive", UNCHECKED)
 DEFAULT_FAIL_ON = ("dead", "rotten", "drifted")

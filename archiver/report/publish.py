@@ -1,6 +1,11 @@
 """The reports a cycle leaves behind: archives/reports/report-<UTC time>.html and .json, plus latest.html/latest.json,
 and the pages of an HTML report written with --all.
 
+Both of a cycle's files stay small at any size of archive: the HTML is the default page (the news
+and the failing references, each section cut at its [report] limit), the JSON holds the news and
+every failing reference (scope "failing"); the whole archive's JSON is `archiver report --format json`.
+Only the newest [report] keep_reports runs' files are kept: a daemon writes two files a run for months.
+
 The one module of the package that writes files. Each file is written to a temporary
 name in the same folder and moved into place with os.replace, so a reader (a web
 server, a dashboard polling latest.json) never sees half a report.
@@ -18,8 +23,9 @@ from typing import Iterable
 from archiver.report.builder import build_report
 from archiver.report.formats import stream_for
 from archiver.report.formats.as_html import render_html_site
+from archiver.report.formats.as_json import render_json
 from archiver.report.model import ReportData
-from archiver.settings import Settings
+from archiver.settings import ReportSettings, Settings
 
 CYCLE_FORMATS = ("html", "json")
 
@@ -30,24 +36,41 @@ def reports_dir(settings: Settings) -> Path:
 
 def write_cycle_reports(store, settings: Settings, now: datetime, thumbnails=None) -> dict[str, Path]:
     """Build the report (changes since the previous run) and publish it; return {format: report file}."""
-    return publish_reports(build_report(store, settings, now=now, thumbnails=thumbnails), reports_dir(settings))
+    return publish_reports(build_report(store, settings, now=now, thumbnails=thumbnails), reports_dir(settings),
+                           keep=settings.report.keep_reports)
 
 
-def publish_reports(data: ReportData, directory: Path) -> dict[str, Path]:
-    """report-<YYYYmmddTHHMMSSZ>.<format> for each cycle format, then latest.<format> (the same file).
+def publish_reports(data: ReportData, directory: Path, *, keep: int = ReportSettings().keep_reports) -> dict[str, Path]:
+    """report-<YYYYmmddTHHMMSSZ>.<format> for each cycle format, then latest.<format> (the same file);
+    then the files of all but the newest `keep` reports are removed. Returns {format: the timestamped file}.
 
-    The HTML is the default page (the news, the chart, the failing references by article): it grows with
-    what fails and changes, not with the archive; the JSON is the whole report, streamed. Returns
-    {format: the timestamped file}.
+    The HTML is the default page (the news, the chart, the failing references by article, each section
+    cut); the JSON holds the news and the failing references (scope "failing"), streamed.
     """
     directory.mkdir(parents=True, exist_ok=True)
     stamp = data.generated_at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    streamers = {"html": stream_for("html"), "json": lambda report: render_json(report, scope="failing")}
     written = {}
     for name in CYCLE_FORMATS:
         written[name] = directory / f"report-{stamp}.{name}"
-        write_atomically(written[name], stream_for(name)(data))
+        write_atomically(written[name], streamers[name](data))
         link_atomically(written[name], directory / f"latest.{name}")
+    remove_old_reports(directory, keep)
     return written
+
+
+def remove_old_reports(directory: Path, keep: int) -> list[Path]:
+    """Remove the cycle report files (report-<stamp>.<format>) of all but the newest `keep` stamps; latest.*
+    are hard links of the newest, so they stay readable. Returns the removed files."""
+    stamps = sorted({path.name.split(".", 1)[0] for path in directory.glob("report-*Z.*")}, reverse=True)
+    removed = []
+    for stamp in stamps[keep:]:
+        for name in CYCLE_FORMATS:
+            path = directory / f"{stamp}.{name}"
+            if path.exists():
+                path.unlink()
+                removed.append(path)
+    return removed
 
 
 def publish_site(data: ReportData, directory: Path) -> Path:

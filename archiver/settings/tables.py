@@ -128,6 +128,8 @@ class ReportSettings:
     # stays a few MB at any size. The counts, the exit code, JSON and JUnit always cover everything.
     changes_shown: int = field(default=500, metadata=between(1, 100_000))
     failing_articles_shown: int = field(default=200, metadata=between(1, 100_000))
+    # Each run writes reports/report-<time>.html and .json; only the newest keep_reports runs' are kept.
+    keep_reports: int = field(default=30, metadata=between(1, 100_000))
 
 
 @dataclass(frozen=True)

@@ -141,7 +141,7 @@ def test_status_beside_a_daemon_shows_it_and_the_next_runs(tmp_path, monkeypatch
     out = capsys.readouterr().out
     assert f"daemon: running (pid {os.getpid()}" in out
     assert "next runs: capture " in out and ", check " in out and "report" not in out.split("next runs:")[1]
-    assert "links by verdict: no links yet" in out
+    assert "references by verdict: no links yet" in out
     assert main(["--data-dir", str(settings.storage.data_dir), "status", "--require-daemon"]) == 1
     assert "daemon: not running" in capsys.readouterr().out
 
@@ -318,10 +318,14 @@ def test_a_database_from_before_the_refiling_still_runs_its_jobs(tmp_path):
     data_dir.mkdir()
     database = data_dir / "archiver.db"
     shutil.copyfile(JOBS_BEFORE_REFILE, database)
+    now = datetime.now(timezone.utc)
+    _make_due(database, "capture", now - timedelta(minutes=1))
+    # The other two due later, whatever day the test runs on: only the capture is late.
+    _make_due(database, "check", now + timedelta(hours=3))
+    _make_due(database, "report", (now + timedelta(days=1)).replace(hour=7, minute=0, second=0, microsecond=0))
     before = _stored_jobs(database)
     assert set(before) == {"capture", "check", "report"}
     assert all(OLD_REFERENCE in state for _, state in before.values())
-    _make_due(database, "capture", datetime.now(timezone.utc) - timedelta(minutes=1))
     # The fixture's schedule, so the daemon keeps each stored due time; any lateness still gets its catch-up run.
     settings = daemon_settings(tmp_path, capture="interval 1h", check="interval 6h", report="cron 0 7 * * *",
                                misfire_grace_time="3650d")

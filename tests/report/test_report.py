@@ -74,7 +74,7 @@ def test_history_has_one_entry_per_run_and_ends_at_the_current_counts(data):
 
 def test_json_report_is_valid_and_carries_the_evidence(data, history):
     report = validated_report(formatter_for("json")(data))
-    assert report["schema_version"] == "1.1"
+    assert report["schema_version"] == "1.2"
     assert report["summary"]["failing"] == sum(1 for *_, v in _expected_rows(history) if v in FAILING)
     links = {(article["url"], link["url"]): link for article in report["articles"] for link in article["links"]}
     assert {(a, u, link["verdict"]) for (a, u), link in links.items()} == _expected_rows(history)

@@ -83,8 +83,10 @@ def test_run_writes_timestamped_and_latest_reports(tmp_path, monkeypatch, capsys
     stamped_json = reports / next(name for name in names if name.startswith("report-") and name.endswith(".json"))
     assert (reports / "latest.json").read_bytes() == stamped_json.read_bytes()
     latest = validated_report((reports / "latest.json").read_text("utf-8"))
-    assert [article["url"] for article in latest["articles"]] == [web.article_url]
     assert latest["summary"]["references"] == 10 and latest["history"][0]["checked"] == 10
+    # A run's JSON lists the failing references only (the whole archive's is `report --format json`).
+    assert latest["scope"] == "failing"
+    assert sum(len(article["links"]) for article in latest["articles"]) == latest["summary"]["failing"]
     assert "<title>Link health report</title>" in (reports / "latest.html").read_text("utf-8")
     assert f"report: {reports}" in capsys.readouterr().out
 

@@ -210,7 +210,7 @@ def shared_report_history(tmp_path_factory) -> ReportHistory:
 @lru_cache(maxsize=1)
 def report_schema_validator() -> jsonschema.Draft202012Validator:
     """The shipped JSON Schema (draft 2020-12), itself checked, with formats (date-time) enforced."""
-    schema = json.loads((resources.files("archiver.report") / "schema" / "report-1.1.json").read_text("utf-8"))
+    schema = json.loads((resources.files("archiver.report") / "schema" / "report-1.2.json").read_text("utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 

@@ -1,9 +1,11 @@
-"""JSON: the machine interface. Versioned by `schema_version`; schema in archiver/report/schema/report-1.1.json.
+"""JSON: the machine interface. Versioned by `schema_version`; schema in archiver/report/schema/report-1.2.json.
 
 Field names here are the documented ones (README "## Reports"): change them only
 with a new schema version. Written incrementally: the head (summary), then the changes, one
 per line and read from the store a page at a time, the history, then one article per line
-inside "articles", read a page at a time too.
+inside "articles", read a page at a time too. `scope` says which articles: every one ("all",
+`archiver report --format json`), or those citing a failing reference with only those references
+("failing", what every run leaves in archives/reports/: it grows with what fails, not with the archive).
 """
 
 from __future__ import annotations
@@ -18,9 +20,14 @@ from archiver.report.model import (
 )
 
 
-def render_json(data: ReportData) -> Iterator[str]:
+SCOPES = ("all", "failing")
+
+
+def render_json(data: ReportData, *, scope: str = "all") -> Iterator[str]:
     """The report as JSON text, in pieces: the same document, never held whole (nor its news)."""
-    head = json.dumps(report_head(data), indent=2, ensure_ascii=False)
+    if scope not in SCOPES:
+        raise ValueError(f"unknown JSON scope {scope!r}: expected one of {', '.join(SCOPES)}")
+    head = json.dumps(report_head(data, scope), indent=2, ensure_ascii=False)
     assert head.endswith("\n}"), "the head is a JSON object written with indent=2"
     yield head[:-2] + f',\n  "changes": {{\n    "since": {json.dumps(iso(data.changes.since))}'
     for kind in CHANGE_KINDS:
@@ -31,11 +38,11 @@ def render_json(data: ReportData) -> Iterator[str]:
     yield '\n  },\n  "history": '
     yield from _array([data.history], _run, "    ")
     yield ',\n  "articles": '
-    yield from _array(data.articles.pages(), _article, "    ")
+    yield from _array((data.articles if scope == "all" else data.failing_articles).pages(), _article, "    ")
     yield "\n}\n"
 
 
-def report_head(data: ReportData) -> dict[str, Any]:
+def report_head(data: ReportData, scope: str = "all") -> dict[str, Any]:
     """The head's fields before the news, the history and the articles (which render_json streams)."""
     return {
         "schema_version": data.schema_version,
@@ -45,6 +52,7 @@ def report_head(data: ReportData) -> dict[str, Any]:
         "since_label": data.since_label,
         "article_filter": data.article_filter,
         "fail_on": list(data.fail_on),
+        "scope": scope,
         "summary": {
             "articles": data.summary.articles,
             "references": data.summary.references,

@@ -1,0 +1,47 @@
+"""What a run leaves in archives/reports/: the default HTML, the JSON of what fails, and only the newest runs' files."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from archiver.pipeline import open_store
+from archiver.report import build_report, formatter_for, publish_reports
+from support.report_history import shared_report_history, validated_report
+
+NOW = datetime(2026, 1, 8, 10, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="session")
+def history(tmp_path_factory):
+    return shared_report_history(tmp_path_factory)
+
+
+def test_a_runs_json_holds_every_failing_reference_and_every_count(history, tmp_path):
+    with open_store(history.settings) as store:
+        data = build_report(store, history.settings, now=NOW)
+        written = publish_reports(data, tmp_path)
+        full = validated_report(formatter_for("json")(data))
+    cycle = validated_report(written["json"].read_text("utf-8"))
+    assert (cycle["scope"], full["scope"]) == ("failing", "all")
+    assert cycle["summary"] == full["summary"] and cycle["changes"] == full["changes"]
+    assert cycle["history"] == full["history"]
+    failing = {(article["url"], link["url"]) for article in full["articles"] for link in article["links"]
+               if link["verdict"] in full["fail_on"] and link["override"] is None}
+    assert {(article["url"], link["url"]) for article in cycle["articles"] for link in article["links"]} == failing
+    assert len(failing) == full["summary"]["failing"] > 0
+    assert len(failing) < sum(len(article["links"]) for article in full["articles"])  # healthy ones left out
+
+
+def test_only_the_newest_runs_reports_are_kept(history, tmp_path):
+    (tmp_path / "notes.txt").write_text("the reviewer's own file")
+    with open_store(history.settings) as store:
+        for day in range(4):
+            publish_reports(build_report(store, history.settings, now=NOW + timedelta(days=day)), tmp_path, keep=2)
+    names = sorted(path.name for path in tmp_path.iterdir())
+    assert names == ["latest.html", "latest.json", "notes.txt",
+                     "report-20260110T100000Z.html", "report-20260110T100000Z.json",
+                     "report-20260111T100000Z.html", "report-20260111T100000Z.json"]
+    latest = validated_report((tmp_path / "latest.json").read_text("utf-8"))
+    assert latest["generated_at"] == "2026-01-11T10:00:00Z"
