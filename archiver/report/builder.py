@@ -20,7 +20,7 @@ from archiver.report.model import (
     DEFAULT_FAIL_ON, UNCHECKED, ArchivedCopy, ArticleReport, ArticleStream, CaptureRef, LinkChange, LinkReport,
     PublicCopy, ReportData, ReportSummary, ordered_counts,
 )
-from archiver.report.timeline import HISTORY_RUNS, NewsAndHistory
+from archiver.report.timeline import HISTORY_RUNS, NewsAndHistory, kept_history
 from archiver.settings import Settings
 from archiver.urls import normalize_url
 
@@ -69,7 +69,11 @@ def build_report(store, settings: Settings, *, now: datetime, since: datetime | 
                             counted["failing_references"], counted["failing_articles"])
     runs = store.observed_runs(HISTORY_RUNS)
     cutoff = since if since is not None else (runs[-1]["started_at"] if runs else None)
-    tally = NewsAndHistory(store, cutoff, runs)
+    # Each run keeps its verdict counts as it ends; the chart replays observations only for one article's
+    # report, or while some of the newest runs are from before run tallies were kept.
+    kept = store.run_tallies([run["id"] for run in runs]) if article_id is None else {}
+    replayed = [] if len(kept) == len(runs) else runs
+    tally = NewsAndHistory(store, cutoff, replayed)
     for page in _article_pages(store, article_id, page_size):
         tally.add(page, store.report_links([row["id"] for row in page]))
     replay = settings.report.replay_url
@@ -92,7 +96,7 @@ def build_report(store, settings: Settings, *, now: datetime, since: datetime | 
         generated_at=now, since_label="LAST" if since is None else since.date().isoformat(),
         article_filter=single_url, fail_on=fail_on,
         changes=tally.news.changes(article_id, page_size, lambda page: _with_copies(store, page, replay)),
-        history=tally.history(),
+        history=tally.history() if replayed else kept_history(runs, kept),
         articles=ArticleStream(every_page, summary.articles, page_size), summary=summary,
         failing_articles=ArticleStream(failing_pages if fail_on else lambda: iter(()), summary.failing_articles,
                                        page_size),

@@ -16,13 +16,13 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, exists, func, select
 
 from archiver.errors import StoreError
 from archiver.models import Run
 from archiver.processes import process_alive
 from archiver.store.engine import Database
-from archiver.store.schema import runs
+from archiver.store.schema import links, observations, run_tallies, runs
 
 HEARTBEAT_INTERVAL = timedelta(minutes=1)
 ABANDONED_AFTER = 10 * HEARTBEAT_INTERVAL  # ten missed heartbeats: the process is gone or frozen
@@ -69,6 +69,7 @@ class RunQueries:
             updated = connection.execute(runs.update().where(runs.c.id == run_id).values(values))
             if updated.rowcount != 1:
                 raise StoreError(f"no run with id {run_id}")
+            _tally(connection, run_id, now)
 
         self._db.write("finish a run", work)
 
@@ -92,7 +93,16 @@ class RunQueries:
                 connection.execute(runs.update().where(runs.c.id == row.id, runs.c.status == "running").values(
                     status="interrupted", finished_at=row.heartbeat_at or row.started_at,
                     error=f"interrupted: {reason}"))
+                _tally(connection, row.id, now)  # what its checks left: no later run has checked anything yet
         return gone
+
+    def run_tallies(self, run_ids: list[int]) -> dict[int, tuple[int, dict[str, int]]]:
+        """{run id: (references its checks covered, {verdict: references with it after the run})} of the
+        runs among `run_ids` that kept a tally as they ended (runs from before migration 0012 have none)."""
+        query = select(run_tallies.c.run_id, run_tallies.c.references_checked, run_tallies.c.verdicts).where(
+            run_tallies.c.run_id.in_(run_ids))
+        with self._db.read("read run tallies") as connection:
+            return {row.run_id: (row.references_checked, dict(row.verdicts)) for row in connection.execute(query)}
 
     def last_run(self) -> Run | None:
         """The most recently started run, finished or not."""
@@ -103,3 +113,19 @@ class RunQueries:
             return None
         return Run(id=row.id, kind=row.kind, started_at=row.started_at, finished_at=row.finished_at,
                    status=row.status, counts=dict(row.counts or {}))
+
+
+def _tally(connection: Connection, run_id: int, now: datetime) -> None:
+    """Keep the run's tally (run_tallies), if it made observations: one count of the references by verdict,
+    and of those whose URL it checked. At the end of a run, in its finishing transaction; a run that ends
+    twice (finished after being marked interrupted) keeps the later tally."""
+    if not connection.execute(select(exists().where(observations.c.run_id == run_id))).scalar():
+        return
+    verdicts = dict(connection.execute(select(links.c.verdict, func.count()).where(links.c.verdict.is_not(None))
+                                       .group_by(links.c.verdict)).all())
+    checked = connection.execute(select(func.count()).select_from(links).where(
+        links.c.url.in_(select(observations.c.url).where(observations.c.run_id == run_id)))).scalar_one()
+    connection.execute(delete(run_tallies).where(run_tallies.c.run_id == run_id))
+    connection.execute(run_tallies.insert().values(run_id=run_id, references_checked=checked,
+                                                   verdicts={verdict: int(n) for verdict, n in verdicts.items()},
+                                                   tallied_at=now))

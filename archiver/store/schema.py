@@ -133,6 +133,17 @@ runs = Table(
     Index(None, "status"),
 )
 
+# Per run that made observations, kept as it ends (migration 0012): how many references its checks
+# covered, and how many references had each verdict after it. The reports' history chart reads these.
+run_tallies = Table(
+    "run_tallies",
+    metadata,
+    Column("run_id", Id, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("references_checked", Integer, nullable=False),
+    Column("verdicts", JSON, nullable=False),
+    Column("tallied_at", UTCDateTime, nullable=False),
+)
+
 captures = Table(
     "captures",
     metadata,

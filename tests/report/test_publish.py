@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from archiver.pipeline import open_store
 from archiver.report import build_report, formatter_for, publish_reports
+from archiver.store import Store
 from support.report_history import shared_report_history, validated_report
 
 NOW = datetime(2026, 1, 8, 10, 0, tzinfo=timezone.utc)
@@ -45,3 +48,20 @@ def test_only_the_newest_runs_reports_are_kept(history, tmp_path):
                      "report-20260111T100000Z.html", "report-20260111T100000Z.json"]
     latest = validated_report((tmp_path / "latest.json").read_text("utf-8"))
     assert latest["generated_at"] == "2026-01-11T10:00:00Z"
+
+
+def test_the_chart_from_the_runs_tallies_is_the_replayed_one(history, tmp_path):
+    # A copy of the history's database without the tallies makes the report replay every observation.
+    with open_store(history.settings) as store:
+        kept = build_report(store, history.settings, now=NOW).history
+        assert set(store.run_tallies([run.run_id for run in kept])) == {run.run_id for run in kept}
+        source = sqlite3.connect(store.url.removeprefix("sqlite:///"))
+    copy = tmp_path / "replayed.db"
+    with closing(source), closing(sqlite3.connect(copy)) as target:
+        source.backup(target)
+        target.execute("DELETE FROM run_tallies")
+        target.commit()
+    with Store.open(f"sqlite:///{copy}") as store:
+        assert store.run_tallies([run.run_id for run in kept]) == {}
+        replayed = build_report(store, history.settings, now=NOW).history
+    assert len(kept) >= 3 and replayed == kept

@@ -10,9 +10,11 @@ from datetime import datetime, timedelta, timezone
 import sqlalchemy
 from alembic import command
 
+from archiver.models import Article, Link
 from archiver.store import HEARTBEAT_INTERVAL, Store
 from archiver.store.engine import connect
 from archiver.store.migrate import alembic_config
+from archiver.store.rows import ObservationRow
 from archiver.store.runs import ABANDONED_AFTER, this_host
 from archiver.store.schema import runs
 
@@ -68,8 +70,33 @@ def test_a_run_from_before_the_heartbeat_column_is_judged_by_its_start(database_
     finally:
         database.dispose()
     with Store.open(database_url) as store:
-        assert store.schema_revision() == "0011"
+        assert store.schema_revision() == "0012"
         assert store.interrupt_abandoned_runs(T0 + ABANDONED_AFTER) == {}  # as old as a heartbeat may be
         [(run_id, why)] = store.interrupt_abandoned_runs(T0 + ABANDONED_AFTER + timedelta(seconds=1)).items()
         assert why == "no heartbeat since 2026-12-01 09:00:00 UTC"
         assert statuses(database_url)[run_id][0] == "interrupted"
+
+
+def test_a_run_keeps_its_tally_as_it_ends_finished_or_interrupted(store):
+    first, _ = store.add_article(Article("https://news.example/one"), T0)
+    second, _ = store.add_article(Article("https://news.example/two"), T0)
+    store.replace_links(first, [Link("https://ref.example/a", "a", 0), Link("https://ref.example/b", "b", 1)], T0)
+    store.replace_links(second, [Link("https://ref.example/a", "a", 0), Link("https://ref.example/c", "c", 1)], T0)
+
+    def check(run_id: int, url: str, verdict: str) -> None:
+        store.add_observation(ObservationRow(url=url, checked_at=T0, observation="ok", verdict=verdict, run_id=run_id))
+        store.set_link_health(url, verdict, T0, T0 + timedelta(days=1))
+
+    finished = store.start_run("check", T0)
+    check(finished, "https://ref.example/a", "alive")
+    check(finished, "https://ref.example/b", "dead")
+    store.finish_run(finished, "ok", {}, T0)
+    # a is cited twice: 3 references checked; c never checked has no verdict to count.
+    assert store.run_tallies([finished]) == {finished: (3, {"alive": 2, "dead": 1})}
+
+    killed = store.start_run("check", T0, pid=dead_pid())
+    check(killed, "https://ref.example/c", "suspect")
+    nothing = store.start_run("archive", T0)  # marks the killed run interrupted, with its tally
+    store.finish_run(nothing, "ok", {}, T0)  # made no observation: no tally, and no bar in the chart
+    assert store.run_tallies([finished, killed, nothing]) == {
+        finished: (3, {"alive": 2, "dead": 1}), killed: (1, {"alive": 2, "dead": 1, "suspect": 1})}

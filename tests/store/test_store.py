@@ -51,7 +51,7 @@ def test_a_database_at_head_opens_without_alembic(tmp_path):
 
 def test_open_creates_the_schema_at_head_and_reopening_changes_nothing(database_url):
     with Store.open(database_url) as first:
-        assert first.schema_revision() == head_revision() == SCHEMA_HEAD == "0011"
+        assert first.schema_revision() == head_revision() == SCHEMA_HEAD == "0012"
         article_id, _ = first.add_article(Article("https://news.example/story"), T0)
     with Store.open(database_url) as second:
         assert second.schema_revision() == head_revision()

@@ -58,7 +58,7 @@ def test_a_0001_database_upgrades_to_head_keeping_its_rows(database_url):
     engine.dispose()
 
     with Store.open(database_url) as store:
-        assert store.schema_revision() == head_revision() == "0011"
+        assert store.schema_revision() == head_revision() == "0012"
         assert store.get_article_id("https://news.example/old") == article_id
         [article] = store.list_articles()
         assert (article["title"], article["added_at"]) == ("Old", datetime(2024, 1, 2, 3, 4, 5, tzinfo=timezone.utc))
