@@ -16,7 +16,9 @@ brings news of every kind. Nothing is ANALYZEd: the database is as a daemon woul
 from __future__ import annotations
 
 import argparse
+import json
 import time
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from typing import Iterator
 
@@ -131,6 +133,16 @@ def table_rows(layout: Layout, runs: int) -> dict[str, tuple[tuple[str, ...], It
     def texts():
         yield from TEXTS.items()
 
+    def run_tallies():  # what each run kept as it ended: its references' verdicts after it (all were checked)
+        counts = [Counter() for _ in range(runs)]
+        for n in range(1, layout.articles + 1):
+            for number in layout.cited(n):
+                for run in range(runs):
+                    counts[run][_check(layout, layout.articles + number, run)[1]] += 1
+        for run in range(runs):
+            yield (run + 1, layout.articles * layout.refs, json.dumps(counts[run]),
+                   naive(T0 + run * RUN_GAP + timedelta(hours=1)))
+
     def runs_rows():
         for run in range(runs):
             yield (run + 1, "check", naive(T0 + run * RUN_GAP), naive(T0 + run * RUN_GAP + timedelta(hours=1)),
@@ -139,6 +151,7 @@ def table_rows(layout: Layout, runs: int) -> dict[str, tuple[tuple[str, ...], It
     return {
         "runs": (("id", "kind", "started_at", "finished_at", "status", "counts", "pid", "error", "host",
                   "heartbeat_at"), runs_rows()),
+        "run_tallies": (("run_id", "references_checked", "verdicts", "tallied_at"), run_tallies()),
         "articles": (("id", "url", "source", "seed_title", "seed_date", "seed_text", "canonical_url", "title",
                       "published", "added_at", "last_captured_at", "verdict", "next_check_at", "last_checked_at"),
                      articles()),
