@@ -87,29 +87,23 @@ class NewsCounter:
         return Changes(self.cutoff, {kind: kind_stream(kind) for kind in CHANGE_KINDS}, articles)
 
     def _link_pages(self, kind: str, article_id: int | None, page_size: int, dress: Dress) -> Iterator[list]:
-        after = None
-        while True:
-            rows = self.store.report_news_links(VERDICT_OF_KIND[kind], self.cutoff, after, page_size,
-                                                article_id=article_id)
+        after: int | None = 0
+        while after is not None:
+            rows, after = self.store.report_news_links(VERDICT_OF_KIND[kind], self.cutoff, after, page_size,
+                                                       article_id=article_id)
             before = self._before(list(dict.fromkeys(row["url"] for row in rows)))
             page = [LinkChange(kind, row["article_url"], row["url"], was, row["verdict"], row["article_label"],
                                row["article_id"])
                     for row in rows if change_kind(was := before.get(row["url"], UNCHECKED), row["verdict"]) == kind]
             if page:
                 yield dress(page)
-            if len(rows) < page_size:
-                return
-            after = rows[-1]["id"]
 
     def _article_pages(self, article_id: int | None, page_size: int) -> Iterator[list]:
-        after = None
-        while True:
-            rows = self.store.report_edited_articles(self.cutoff, after, page_size, article_id=article_id)
+        after: int | None = 0
+        while after is not None:
+            rows, after = self.store.report_edited_articles(self.cutoff, after, page_size, article_id=article_id)
             latest = self.store.latest_observations([row["url"] for row in rows])
             page = [ArticleChange(row["url"], found.content_change, found.similarity, row["label"], row["id"])
                     for row in rows if (found := edited(latest.get(row["url"]), self.cutoff)) is not None]
             if page:
                 yield page
-            if len(rows) < page_size:
-                return
-            after = rows[-1]["id"]

@@ -21,6 +21,7 @@ from archiver.store.schema import articles, captures, link_overrides, links, obs
 
 NEWS_ARTICLE_COLUMNS = ("id", "url", "title", "seed_title")  # what a line of news names its article by
 cited = links.alias("cited")  # the same article's links, for the newest last_seen among them
+KEYSET_SPAN = 50  # ids a news query looks at per row it may return (see _keyset_page)
 
 REPORT_ARTICLE_COLUMNS = (  # not seed_text: a report never shows it, and it is the largest column
     "id", "url", "canonical_url", "title", "clean_title", "seed_title", "published", "published_raw", "modified",
@@ -166,9 +167,10 @@ class ReportQueries:
         return [(run_id, url, verdict) for _, _, run_id, url, verdict in found]
 
     def report_news_links(self, verdict: str, changed_since: datetime | None, after_id: int | None, limit: int, *,
-                          article_id: int | None = None) -> list[dict]:
+                          article_id: int | None = None) -> tuple[list[dict], int | None]:
         """Up to `limit` links whose verdict is `verdict`, got at or after `changed_since` (verdict_since; any
-        time when None), that their article still has, by link id after `after_id` (keyset pagination).
+        time when None), that their article still has, by link id after `after_id` (keyset pagination), and
+        the after_id of the next page (None: there is none).
 
         The candidates for news of one kind (report/news.py decides which are news). Each row: the link's
         "id", "article_id", "url", "verdict", and its article's "article_url" and "article_label".
@@ -176,38 +178,60 @@ class ReportQueries:
         newest = (select(func.max(cited.c.last_seen)).where(cited.c.article_id == links.c.article_id)
                   .scalar_subquery())
         query = (select(links.c.id, links.c.article_id, links.c.url, links.c.verdict)
-                 .where(links.c.verdict == verdict, links.c.last_seen == newest).order_by(links.c.id).limit(limit))
+                 .where(links.c.verdict == verdict, links.c.last_seen == newest).order_by(links.c.id))
         if changed_since is not None:
             query = query.where(links.c.verdict_since >= changed_since)
-        if after_id is not None:
-            query = query.where(links.c.id > after_id)
         if article_id is not None:
             query = query.where(links.c.article_id == article_id)
         with self._db.read("read news for a report") as connection:
-            rows = [row._asdict() for row in connection.execute(query)]
+            rows, after_id = _keyset_page(connection, query, links.c.id, after_id, limit, spans=article_id is None)
             # Their articles by id, a second read: joined in one query, PostgreSQL hashes every article first.
             named = _articles_by_id(connection, [row["article_id"] for row in rows])
         return [{**row, "article_url": named[row["article_id"]]["url"],
-                 "article_label": _label(named[row["article_id"]])} for row in rows]
+                 "article_label": _label(named[row["article_id"]])} for row in rows], after_id
 
     def report_edited_articles(self, checked_since: datetime | None, after_id: int | None, limit: int, *,
-                               article_id: int | None = None) -> list[dict]:
+                               article_id: int | None = None) -> tuple[list[dict], int | None]:
         """Up to `limit` articles, by id after `after_id`, with a check at or after `checked_since` (any time
-        when None) that found their own text changed (content_change other than unchanged): the candidates
-        for "article edited" news. Each row: "id", "url", "label"."""
-        changed = exists().where(observations.c.url == articles.c.url,
-                                 observations.c.content_change.is_not(None),
-                                 observations.c.content_change != "unchanged")
+        when None) that found their own text changed (content_change other than unchanged), and the after_id
+        of the next page (None: there is none): the candidates for "article edited" news. Each row: "id",
+        "url", "label"."""
+        changed = (select(observations.c.id).where(observations.c.url == articles.c.url,
+                                                   observations.c.content_change.is_not(None),
+                                                   observations.c.content_change != "unchanged").limit(1))
         if checked_since is not None:
             changed = changed.where(observations.c.checked_at >= checked_since)
-        query = (select(*(articles.c[name] for name in NEWS_ARTICLE_COLUMNS)).where(changed)
-                 .order_by(articles.c.id).limit(limit))
-        if after_id is not None:
-            query = query.where(articles.c.id > after_id)
+        # A scalar subquery, not EXISTS: PostgreSQL would make EXISTS a merge join over every observation.
+        query = (select(*(articles.c[name] for name in NEWS_ARTICLE_COLUMNS))
+                 .where(changed.scalar_subquery().is_not(None)).order_by(articles.c.id))
         if article_id is not None:
             query = query.where(articles.c.id == article_id)
         with self._db.read("read edited articles for a report") as connection:
-            return [{"id": row.id, "url": row.url, "label": _label(row._asdict())} for row in connection.execute(query)]
+            rows, after_id = _keyset_page(connection, query, articles.c.id, after_id, limit, spans=article_id is None)
+        return [{"id": row["id"], "url": row["url"], "label": _label(row)} for row in rows], after_id
+
+
+def _keyset_page(connection, query, key, after_id: int | None, limit: int, *, spans: bool) -> tuple[list[dict], int | None]:
+    """Up to `limit` rows of `query` (ordered by `key`, an integer id) with keys above `after_id`, and the
+    after_id of the next page (None when the table has no more).
+
+    With `spans`, each statement looks at KEYSET_SPAN * limit ids at most (key > after AND key <= after +
+    span): however few rows match, no statement walks the whole table, so a walk costs time linear in the
+    table on planners that would otherwise scan it (or sort every match) once per page.
+    """
+    start = after_id or 0
+    if not spans:
+        rows = [row._asdict() for row in connection.execute(query.where(key > start).limit(limit))]
+        return rows, (rows[-1]["id"] if len(rows) == limit else None)
+    top = connection.execute(select(func.max(key))).scalar() or 0
+    rows: list[dict] = []
+    while start < top and len(rows) < limit:
+        end = start + KEYSET_SPAN * limit
+        wanted = limit - len(rows)
+        found = [row._asdict() for row in connection.execute(query.where(key > start, key <= end).limit(wanted))]
+        rows += found
+        start = found[-1]["id"] if len(found) == wanted else end
+    return rows, (start if start < top else None)
 
 
 def _articles_by_id(connection, ids: Sequence[int]) -> dict[int, dict]:

@@ -47,8 +47,9 @@ class CountingStore:
             if name == "report_news_links":  # the next page of news
                 self.news_alive.append(_alive(LinkChange))
             answer = method(*args, **kwargs)
-            if isinstance(answer, (list, dict)):
-                self.largest[name] = max(self.largest.get(name, 0), len(answer))
+            rows = answer[0] if isinstance(answer, tuple) and answer and isinstance(answer[0], list) else answer
+            if isinstance(rows, (list, dict)):  # (rows, the next page's key) as the news queries answer
+                self.largest[name] = max(self.largest.get(name, 0), len(rows))
             return answer
 
         return counted
@@ -185,3 +186,20 @@ def test_all_lists_every_change_and_article(store):
     assert sorted(url.split('"')[0] for url in listed) == sorted(f"https://ref.test/{n}/0"
                                                                 for n in range(ARTICLES - NEWS, ARTICLES))
     assert sum(path.startswith("article/") for path in site) == ARTICLES
+
+
+@pytest.mark.slow
+def test_the_news_queries_walk_the_ids_in_spans_and_find_every_candidate(store):
+    _archive(store)
+    cutoff = T0 + timedelta(days=4)  # the second run
+    whole, after = store.report_news_links("dead", cutoff, 0, 10_000)
+    assert after is None and [row["url"] for row in whole] == [f"https://ref.test/{n}/0"
+                                                              for n in range(ARTICLES - NEWS, ARTICLES)]
+    walked, after, calls = [], 0, 0
+    while after is not None:  # one row a page: each statement looks at 50 link ids, so the walk takes several
+        rows, after = store.report_news_links("dead", cutoff, after, 1)
+        walked += rows
+        calls += 1
+        assert len(rows) <= 1
+    assert walked == whole and calls >= NEWS
+    assert store.report_edited_articles(cutoff, 0, 10) == ([], None)
