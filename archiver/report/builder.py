@@ -49,9 +49,11 @@ def build_report(store, settings: Settings, *, now: datetime, since: datetime | 
                  thumbnails: ThumbnailReader | None = None) -> ReportData:
     """The report over every article (or the one at `article_url`; LookupError if it is not registered).
 
-    Counts the references, the news and the history now (one pass over the archive, a page of
-    `page_size` articles at a time); the articles and the news themselves are read again, page
-    by page, whenever a formatter walks them. `complete` (--all): HTML and table show every article
+    Counts the references (in the database), the news (from the links changed since the cutoff) and
+    takes the history chart from the tallies the runs kept; only one article's report, or one whose
+    newest runs predate run tallies, replays the history in a pass over its articles, a page of
+    `page_size` at a time. The articles and the news themselves are read, page by page, whenever a
+    formatter walks them. `complete` (--all): HTML and table show every article
     and every change; otherwise they show the first settings.report.changes_shown changes of each kind
     and failing_articles_shown articles with failing references.
     `thumbnails(capture)` reads a browser capture's thumbnail record (pipeline.thumbnail_reader): the
@@ -74,8 +76,11 @@ def build_report(store, settings: Settings, *, now: datetime, since: datetime | 
     kept = store.run_tallies([run["id"] for run in runs]) if article_id is None else {}
     replayed = [] if len(kept) == len(runs) else runs
     tally = NewsAndHistory(store, cutoff, replayed)
-    for page in _article_pages(store, article_id, page_size):
-        tally.add(page, store.report_links([row["id"] for row in page]))
+    if replayed or article_id is not None:
+        for page in _article_pages(store, article_id, page_size):
+            tally.add(page, store.report_links([row["id"] for row in page]))
+    else:  # the whole archive, its chart kept by the runs: only what changed is read (what a daemon's run writes)
+        tally.news.count_all(page_size)
     replay = settings.report.replay_url
 
     def every_page():

@@ -72,6 +72,20 @@ class NewsCounter:
         latest = self.store.latest_observations(article_urls)
         self.counts[ARTICLES_EDITED] += sum(edited(latest.get(url), self.cutoff) is not None for url in article_urls)
 
+    def count_all(self, page_size: int) -> None:
+        """Count the news of the whole archive from its candidates alone: the links changed since the cutoff
+        (store.news_candidates, on the verdict_since index) and the articles whose text changed. What `add`
+        finds page by page, without reading the links that did not change."""
+        after = None
+        while True:
+            rows, after = self.store.news_candidates(tuple(VERDICT_OF_KIND.values()), self.cutoff, after, page_size)
+            before = self._before(list(dict.fromkeys(row["url"] for row in rows)))
+            self.counts.update(kind for row in rows
+                               if (kind := change_kind(before.get(row["url"], UNCHECKED), row["verdict"])))
+            if after is None:
+                break
+        self.counts[ARTICLES_EDITED] += sum(len(page) for page in self._article_pages(None, page_size))
+
     def _before(self, urls: list[str]) -> dict[str, str]:
         return self.store.latest_verdicts_before(urls, self.cutoff) if self.cutoff is not None and urls else {}
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Sequence
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, select, tuple_
 
 from archiver.models import Capture
 from archiver.store.engine import Database
@@ -175,10 +175,8 @@ class ReportQueries:
         The candidates for news of one kind (report/news.py decides which are news). Each row: the link's
         "id", "article_id", "url", "verdict", and its article's "article_url" and "article_label".
         """
-        newest = (select(func.max(cited.c.last_seen)).where(cited.c.article_id == links.c.article_id)
-                  .scalar_subquery())
         query = (select(links.c.id, links.c.article_id, links.c.url, links.c.verdict)
-                 .where(links.c.verdict == verdict, links.c.last_seen == newest).order_by(links.c.id))
+                 .where(links.c.verdict == verdict, _still_linked()).order_by(links.c.id))
         if changed_since is not None:
             query = query.where(links.c.verdict_since >= changed_since)
         if article_id is not None:
@@ -189,6 +187,28 @@ class ReportQueries:
             named = _articles_by_id(connection, [row["article_id"] for row in rows])
         return [{**row, "article_url": named[row["article_id"]]["url"],
                  "article_label": _label(named[row["article_id"]])} for row in rows], after_id
+
+    def news_candidates(self, verdicts: Sequence[str], changed_since: datetime | None,
+                        after: tuple[datetime, int] | None, limit: int) -> tuple[list[dict], tuple[datetime, int] | None]:
+        """Up to `limit` links whose verdict is one of `verdicts`, got at or after `changed_since` (any time when
+        None), that their article still has, in (verdict_since, id) order after `after`; and the `after` of
+        the next page (None: there is none). Each row: "url", "verdict".
+
+        Read on the (verdict_since, id) index: a walk costs what changed since `changed_since`, not the
+        archive, which is how a report counts its news (report/news.py) without reading every link.
+        """
+        key = (links.c.verdict_since, links.c.id)
+        query = (select(links.c.verdict_since, links.c.id, links.c.url, links.c.verdict)
+                 .where(links.c.verdict.in_(list(verdicts)), links.c.verdict_since.is_not(None), _still_linked())
+                 .order_by(*key).limit(limit))
+        if changed_since is not None:
+            query = query.where(links.c.verdict_since >= changed_since)
+        if after is not None:
+            query = query.where(tuple_(*key) > tuple_(*after))
+        with self._db.read("read news for a report") as connection:
+            rows = connection.execute(query).all()
+        following = (rows[-1].verdict_since, rows[-1].id) if len(rows) == limit else None
+        return [{"url": row.url, "verdict": row.verdict} for row in rows], following
 
     def report_edited_articles(self, checked_since: datetime | None, after_id: int | None, limit: int, *,
                                article_id: int | None = None) -> tuple[list[dict], int | None]:
@@ -209,6 +229,12 @@ class ReportQueries:
         with self._db.read("read edited articles for a report") as connection:
             rows, after_id = _keyset_page(connection, query, articles.c.id, after_id, limit, spans=article_id is None)
         return [{"id": row["id"], "url": row["url"], "label": _label(row)} for row in rows], after_id
+
+
+def _still_linked():
+    """The link is in its article's latest capture: its last_seen is the newest among the article's links."""
+    newest = select(func.max(cited.c.last_seen)).where(cited.c.article_id == links.c.article_id).scalar_subquery()
+    return links.c.last_seen == newest
 
 
 def _keyset_page(connection, query, key, after_id: int | None, limit: int, *, spans: bool) -> tuple[list[dict], int | None]:

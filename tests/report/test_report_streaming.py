@@ -19,9 +19,10 @@ import pytest
 from archiver.models import Article, Capture, Link
 from archiver.report import build_report, stream_for
 from archiver.report.formats.as_html import render_html_site
-from archiver.report.model import ArticleReport, LinkChange
+from archiver.report.model import CHANGE_KINDS, ArticleReport, LinkChange
 from archiver.settings import load_settings
 from archiver.store import ObservationRow
+from archiver.store.schema import run_tallies
 from support.report_history import validated_report
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -203,3 +204,21 @@ def test_the_news_queries_walk_the_ids_in_spans_and_find_every_candidate(store):
         assert len(rows) <= 1
     assert walked == whole and calls >= NEWS
     assert store.report_edited_articles(cutoff, 0, 10) == ([], None)
+
+
+def test_a_report_of_the_whole_archive_reads_only_what_changed_to_count_its_news(store):
+    _archive(store)
+    counting = CountingStore(store)
+    data = build_report(counting, SETTINGS, now=T0 + timedelta(days=5), page_size=PAGE)
+    # The runs kept their tallies: no article nor link is read to count, only the links changed since the cutoff.
+    assert counting.calls["report_article_page"] == counting.calls["report_links"] == 0, counting.calls
+    assert counting.calls["news_candidates"] >= NEWS // PAGE and counting.largest["news_candidates"] <= PAGE
+    counted = {kind: len(data.changes.of_kind(kind)) for kind in CHANGE_KINDS}
+    assert counted["newly_dead"] == NEWS
+
+    with store._db.engine.begin() as connection:  # as a database from before run tallies: a pass over every page
+        connection.execute(run_tallies.delete())
+    replayed = build_report(counting, SETTINGS, now=T0 + timedelta(days=5), page_size=PAGE)
+    assert counting.calls["report_links"] >= ARTICLES // PAGE
+    assert {kind: len(replayed.changes.of_kind(kind)) for kind in CHANGE_KINDS} == counted
+    assert replayed.history == data.history
