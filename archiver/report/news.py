@@ -78,7 +78,8 @@ class NewsCounter:
         finds page by page, without reading the links that did not change."""
         after = None
         while True:
-            rows, after = self.store.news_candidates(tuple(VERDICT_OF_KIND.values()), self.cutoff, after, page_size)
+            rows, after = self.store.news_candidates(self.cutoff, after, page_size)
+            rows = [row for row in rows if row["verdict"] in VERDICT_OF_KIND.values()]
             before = self._before(list(dict.fromkeys(row["url"] for row in rows)))
             self.counts.update(kind for row in rows
                                if (kind := change_kind(before.get(row["url"], UNCHECKED), row["verdict"])))

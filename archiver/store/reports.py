@@ -188,19 +188,19 @@ class ReportQueries:
         return [{**row, "article_url": named[row["article_id"]]["url"],
                  "article_label": _label(named[row["article_id"]])} for row in rows], after_id
 
-    def news_candidates(self, verdicts: Sequence[str], changed_since: datetime | None,
-                        after: tuple[datetime, int] | None, limit: int) -> tuple[list[dict], tuple[datetime, int] | None]:
-        """Up to `limit` links whose verdict is one of `verdicts`, got at or after `changed_since` (any time when
-        None), that their article still has, in (verdict_since, id) order after `after`; and the `after` of
-        the next page (None: there is none). Each row: "url", "verdict".
+    def news_candidates(self, changed_since: datetime | None, after: tuple[datetime, int] | None,
+                        limit: int) -> tuple[list[dict], tuple[datetime, int] | None]:
+        """Up to `limit` links whose verdict changed at or after `changed_since` (verdict_since; every judged
+        link when None) that their article still has, in (verdict_since, id) order after `after`; and the
+        `after` of the next page (None: there is none). Each row: "url", "verdict".
 
-        Read on the (verdict_since, id) index: a walk costs what changed since `changed_since`, not the
-        archive, which is how a report counts its news (report/news.py) without reading every link.
+        Read on the (verdict_since, id) index alone: a walk costs what changed since `changed_since`, not the
+        archive, which is how a report counts its news (report/news.py) without reading every link. (No
+        condition on the verdict: SQLite would take the verdict index for it and sort every match per page.)
         """
         key = (links.c.verdict_since, links.c.id)
         query = (select(links.c.verdict_since, links.c.id, links.c.url, links.c.verdict)
-                 .where(links.c.verdict.in_(list(verdicts)), links.c.verdict_since.is_not(None), _still_linked())
-                 .order_by(*key).limit(limit))
+                 .where(links.c.verdict_since.is_not(None), _still_linked()).order_by(*key).limit(limit))
         if changed_since is not None:
             query = query.where(links.c.verdict_since >= changed_since)
         if after is not None:
