@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/scale.py --articles 1000 10000 --backend sqlite postgresql
     .venv/bin/python benchmarks/scale.py --articles 10000 --reuse     # keep and reuse generated databases
 
-Each measurement is a fresh process (`archiver ... status`, `archiver ... report --format F -o FILE`, and a
-planning script), timed by wall clock, its peak RSS read from wait4's rusage, and the output's size.
+Each measurement is a fresh process (`archiver ... status`, `archiver ... report --format F -o FILE`, what a
+run writes after each cycle (`cycle`: the default HTML and the JSON of what fails), and a planning script), timed by wall clock, its peak RSS read from wait4's rusage, and the output's size.
 `table-tty` is the table as a terminal gets it (FORCE_COLOR, stdout to a file). Check planning reads the due
 links batch by batch onto a fetcher's frontier, as `check --all` does before its first fetch, and looks
 up the previous capture of 2,000 of them as the workers do (per-lookup time). Databases: SQLite files
@@ -25,7 +25,20 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 TIMEOUT = 3600
-REPORTS = ("table", "table-tty", "html", "html-all", "json", "csv", "markdown", "junit")
+REPORTS = ("cycle", "table", "table-tty", "html", "html-all", "json", "csv", "markdown", "junit")
+
+# What a run and the daemon write after each cycle (report/publish.py): the default HTML and the JSON of what fails.
+CYCLE = r"""
+import sys
+from datetime import datetime, UTC
+from archiver.report import write_cycle_reports
+from archiver.settings import load_settings
+from archiver.store import Store
+
+settings = load_settings(None, overrides={"storage.database": sys.argv[1], "storage.data_dir": sys.argv[2]})
+with Store.open(sys.argv[1]) as store:
+    write_cycle_reports(store, settings, datetime.now(UTC))
+"""
 
 PLAN = r"""
 import json, sys, time
@@ -118,7 +131,10 @@ def bench(backend: str, articles: int, args: argparse.Namespace) -> dict:
         results["status"] = {k: v for k, v in measure([*archiver, "status"], env).items() if k != "stdout"}
         for name in args.reports:
             out = Path(data_dir) / f"report-{name}"
-            if name == "table-tty":
+            if name == "cycle":
+                out = Path(data_dir) / "reports"
+                found = measure([sys.executable, "-c", CYCLE, url, data_dir], env)
+            elif name == "table-tty":
                 found = measure([*archiver, "report", "--format", "table"], {**env, "FORCE_COLOR": "1",
                                 "COLUMNS": "160"}, stdout_path=out)
             else:
