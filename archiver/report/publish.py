@@ -2,8 +2,8 @@
 and the pages of an HTML report written with --all.
 
 Both of a cycle's files stay small at any size of archive: the HTML is the default page (the news
-and the failing references, each section cut at its [report] limit), the JSON holds the news and
-every failing reference (scope "failing"); the whole archive's JSON is `archiver report --format json`.
+and the failing references, each section cut at its [report] limit), the JSON holds the counts, the
+news and the history (scope "news"); the whole archive's JSON is `archiver report --format json`.
 Only the newest [report] keep_reports runs' files are kept: a daemon writes two files a run for months.
 
 The one module of the package that writes files. Each file is written to a temporary
@@ -45,11 +45,11 @@ def publish_reports(data: ReportData, directory: Path, *, keep: int = ReportSett
     then the files of all but the newest `keep` reports are removed. Returns {format: the timestamped file}.
 
     The HTML is the default page (the news, the chart, the failing references by article, each section
-    cut); the JSON holds the news and the failing references (scope "failing"), streamed.
+    cut); the JSON holds every count, the news and the history (scope "news"), streamed.
     """
     directory.mkdir(parents=True, exist_ok=True)
     stamp = data.generated_at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    streamers = {"html": stream_for("html"), "json": lambda report: render_json(report, scope="failing")}
+    streamers = {"html": stream_for("html"), "json": lambda report: render_json(report, scope="news")}
     written = {}
     for name in CYCLE_FORMATS:
         written[name] = directory / f"report-{stamp}.{name}"

@@ -84,9 +84,8 @@ def test_run_writes_timestamped_and_latest_reports(tmp_path, monkeypatch, capsys
     assert (reports / "latest.json").read_bytes() == stamped_json.read_bytes()
     latest = validated_report((reports / "latest.json").read_text("utf-8"))
     assert latest["summary"]["references"] == 10 and latest["history"][0]["checked"] == 10
-    # A run's JSON lists the failing references only (the whole archive's is `report --format json`).
-    assert latest["scope"] == "failing"
-    assert sum(len(article["links"]) for article in latest["articles"]) == latest["summary"]["failing"]
+    # A run's JSON: counts, news and history, no article (the whole archive's is `report --format json`).
+    assert latest["scope"] == "news" and latest["articles"] == []
     assert "<title>Link health report</title>" in (reports / "latest.html").read_text("utf-8")
     assert f"report: {reports}" in capsys.readouterr().out
 

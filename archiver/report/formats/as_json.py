@@ -3,9 +3,9 @@
 Field names here are the documented ones (README "## Reports"): change them only
 with a new schema version. Written incrementally: the head (summary), then the changes, one
 per line and read from the store a page at a time, the history, then one article per line
-inside "articles", read a page at a time too. `scope` says which articles: every one ("all",
-`archiver report --format json`), or those citing a failing reference with only those references
-("failing", what every run leaves in archives/reports/: it grows with what fails, not with the archive).
+inside "articles", read a page at a time too. `scope` says what "articles" holds: every article ("all",
+`archiver report --format json`), or none ("news": what every run leaves in archives/reports/, the counts,
+the changes and the history, which grow with what changed in a run, not with the archive or its rot).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from archiver.report.model import (
 )
 
 
-SCOPES = ("all", "failing")
+SCOPES = ("all", "news")
 
 
 def render_json(data: ReportData, *, scope: str = "all") -> Iterator[str]:
@@ -38,7 +38,7 @@ def render_json(data: ReportData, *, scope: str = "all") -> Iterator[str]:
     yield '\n  },\n  "history": '
     yield from _array([data.history], _run, "    ")
     yield ',\n  "articles": '
-    yield from _array((data.articles if scope == "all" else data.failing_articles).pages(), _article, "    ")
+    yield from _array(data.articles.pages() if scope == "all" else (), _article, "    ")
     yield "\n}\n"
 
 
