@@ -163,6 +163,8 @@ def test_the_default_view_lists_the_first_changes_and_articles_and_counts_the_re
         [f"newly dead\t… and {NEWS - 5} more: see `archiver report --all` / the JSON report"]
     assert sum(line.startswith("https://news.test/") for line in plain) == 7
     assert f"… and {ARTICLES - 7} more article(s) with failing references: see `archiver report --all` / the JSON report" in plain
+    assert f"shown: the news and the failing references of the first 7 of {ARTICLES} article(s) ({ARTICLES} failing" \
+        in plain[-2]
 
     # What fails is counted whole: JUnit's failures, JSON's news and articles, the summary behind the exit code.
     junit = b"".join(stream_for("junit")(data)).decode()

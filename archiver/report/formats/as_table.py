@@ -40,6 +40,11 @@ def summary_line(data: ReportData) -> str:
 def scope_line(data: ReportData) -> str:
     """What the default view leaves out, and how to see it."""
     shown = data.summary.failing_articles
+    if shown > data.failing_articles_shown:  # the list was cut: say so beside the totals
+        return (f"shown: the news and the failing references of the first {data.failing_articles_shown} of {shown} "
+                f"article(s) ({data.summary.failing} failing reference(s) in all); {data.summary.articles - shown} "
+                f"other article(s) and {data.summary.references - data.summary.failing} other reference(s) not "
+                f"listed (--all lists every one)")
     return (f"shown: the news and the {data.summary.failing} failing reference(s) in {shown} article(s); "
             f"{data.summary.articles - shown} other article(s) and {data.summary.references - data.summary.failing} "
             f"other reference(s) not listed (--all lists every one)")
