@@ -217,9 +217,13 @@ class Changes:
     since: datetime | None
     by_kind: dict[str, PagedStream] = field(default_factory=dict)  # CHANGE_KINDS -> stream of LinkChange
     articles: PagedStream = field(default_factory=lambda: PagedStream.of(()))  # of ArticleChange
+    # The same streams without each change's archived and public copies, for formats that do not show
+    # them (JSON's changes): reading the copies is most of the cost of writing a large news.
+    bare_by_kind: dict[str, PagedStream] = field(default_factory=dict)
 
-    def of_kind(self, kind: str) -> PagedStream:
-        return self.by_kind.get(kind) or PagedStream.of(())
+    def of_kind(self, kind: str, *, with_copies: bool = True) -> PagedStream:
+        streams = self.by_kind if with_copies or not self.bare_by_kind else self.bare_by_kind
+        return streams.get(kind) or PagedStream.of(())
 
     @property
     def links(self) -> PagedStream:

@@ -93,13 +93,14 @@ class NewsCounter:
     def changes(self, article_id: int | None, page_size: int, dress: Dress) -> Changes:
         """The news as streams: each kind read from the store when a formatter walks it."""
 
-        def kind_stream(kind: str) -> PagedStream:
-            return PagedStream(lambda: self._link_pages(kind, article_id, page_size, dress), self.counts[kind],
+        def kind_stream(kind: str, dressed: Dress) -> PagedStream:
+            return PagedStream(lambda: self._link_pages(kind, article_id, page_size, dressed), self.counts[kind],
                                page_size)
 
         articles = PagedStream(lambda: self._article_pages(article_id, page_size), self.counts[ARTICLES_EDITED],
                                page_size)
-        return Changes(self.cutoff, {kind: kind_stream(kind) for kind in CHANGE_KINDS}, articles)
+        return Changes(self.cutoff, {kind: kind_stream(kind, dress) for kind in CHANGE_KINDS}, articles,
+                       {kind: kind_stream(kind, lambda page: page) for kind in CHANGE_KINDS})
 
     def _link_pages(self, kind: str, article_id: int | None, page_size: int, dress: Dress) -> Iterator[list]:
         after: int | None = 0

@@ -19,6 +19,7 @@ import pytest
 from archiver.models import Article, Capture, Link
 from archiver.report import build_report, stream_for
 from archiver.report.formats.as_html import render_html_site
+from archiver.report.formats.as_json import render_json
 from archiver.report.model import CHANGE_KINDS, ArticleReport, LinkChange
 from archiver.settings import load_settings
 from archiver.store import ObservationRow
@@ -224,3 +225,14 @@ def test_a_report_of_the_whole_archive_reads_only_what_changed_to_count_its_news
     assert counting.calls["report_links"] >= ARTICLES // PAGE
     assert {kind: len(replayed.changes.of_kind(kind)) for kind in CHANGE_KINDS} == counted
     assert replayed.history == data.history
+
+
+def test_a_runs_json_reads_no_copies_of_its_news(store):
+    _archive(store)
+    counting = CountingStore(store)
+    data = build_report(counting, SETTINGS, now=T0 + timedelta(days=5), page_size=PAGE)
+    counting.calls.clear()
+    report = validated_report("".join(render_json(data, scope="news")))
+    # JSON's changes carry no archived or public copy: reading them is most of the cost of a large news.
+    assert counting.calls["report_captures"] == counting.calls["public_copies_for"] == 0, counting.calls
+    assert len(report["changes"]["newly_dead"]) == NEWS and report["articles"] == []

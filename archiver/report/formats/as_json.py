@@ -32,7 +32,7 @@ def render_json(data: ReportData, *, scope: str = "all") -> Iterator[str]:
     yield head[:-2] + f',\n  "changes": {{\n    "since": {json.dumps(iso(data.changes.since))}'
     for kind in CHANGE_KINDS:
         yield f',\n    "{kind}": '
-        yield from _array(data.changes.of_kind(kind).pages(), _link_change, "      ")
+        yield from _array(data.changes.of_kind(kind, with_copies=False).pages(), _link_change, "      ")
     yield ',\n    "articles_changed": '
     yield from _array(data.changes.articles.pages(), _article_change, "      ")
     yield '\n  },\n  "history": '
