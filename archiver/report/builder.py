@@ -20,7 +20,8 @@ from archiver.report.model import (
     DEFAULT_FAIL_ON, UNCHECKED, ArchivedCopy, ArticleReport, ArticleStream, CaptureRef, LinkChange, LinkReport,
     PublicCopy, ReportData, ReportSummary, ordered_counts,
 )
-from archiver.report.timeline import HISTORY_RUNS, NewsAndHistory, kept_history
+from archiver.report.news import NewsCounter
+from archiver.report.timeline import HISTORY_RUNS, ReplayedHistory, kept_history
 from archiver.settings import Settings
 from archiver.urls import normalize_url
 
@@ -49,7 +50,7 @@ def build_report(store, settings: Settings, *, now: datetime, since: datetime | 
                  thumbnails: ThumbnailReader | None = None) -> ReportData:
     """The report over every article (or the one at `article_url`; LookupError if it is not registered).
 
-    Counts the references (in the database), the news (from the links changed since the cutoff) and
+    Counts the references (in the database) and the news (from the links changed since the cutoff), and
     takes the history chart from the tallies the runs kept; only one article's report, or one whose
     newest runs predate run tallies, replays the history in a pass over its articles, a page of
     `page_size` at a time. The articles and the news themselves are read, page by page, whenever a
@@ -71,16 +72,18 @@ def build_report(store, settings: Settings, *, now: datetime, since: datetime | 
                             counted["failing_references"], counted["failing_articles"])
     runs = store.observed_runs(HISTORY_RUNS)
     cutoff = since if since is not None else (runs[-1]["started_at"] if runs else None)
+    news = NewsCounter(store, cutoff)
+    news.count(article_id, page_size)
     # Each run keeps its verdict counts as it ends; the chart replays observations only for one article's
     # report, or while some of the newest runs are from before run tallies were kept.
     kept = store.run_tallies([run["id"] for run in runs]) if article_id is None else {}
-    replayed = [] if len(kept) == len(runs) else runs
-    tally = NewsAndHistory(store, cutoff, replayed)
-    if replayed or article_id is not None:
+    if len(kept) == len(runs):
+        history = kept_history(runs, kept)
+    else:
+        replayed = ReplayedHistory(store, runs)
         for page in _article_pages(store, article_id, page_size):
-            tally.add(page, store.report_links([row["id"] for row in page]))
-    else:  # the whole archive, its chart kept by the runs: only what changed is read (what a daemon's run writes)
-        tally.news.count_all(page_size)
+            replayed.add(store.report_links([row["id"] for row in page]))
+        history = replayed.history()
     replay = settings.report.replay_url
 
     def every_page():
@@ -100,8 +103,8 @@ def build_report(store, settings: Settings, *, now: datetime, since: datetime | 
         title=f"Link health: {single}" if single else "Link health report",
         generated_at=now, since_label="LAST" if since is None else since.date().isoformat(),
         article_filter=single_url, fail_on=fail_on,
-        changes=tally.news.changes(article_id, page_size, lambda page: _with_copies(store, page, replay)),
-        history=tally.history() if replayed else kept_history(runs, kept),
+        changes=news.changes(article_id, page_size, lambda page: _with_copies(store, page, replay)),
+        history=history,
         articles=ArticleStream(every_page, summary.articles, page_size), summary=summary,
         failing_articles=ArticleStream(failing_pages if fail_on else lambda: iter(()), summary.failing_articles,
                                        page_size),

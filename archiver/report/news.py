@@ -2,8 +2,8 @@
 
 Never held whole: each kind is a PagedStream that reads its candidates from the store a page at a
 time (store.report_news_links, keyset by link id) whenever a formatter writes it, and keeps the
-ones that are news. How many there are of each kind is counted once, while the report is built,
-by NewsCounter over the same pages of articles that tally the history, with the same test.
+ones that are news. How many there are of each kind is counted once, while the report is built, by
+NewsCounter from the links changed since the cutoff (store.news_candidates), with the same test.
 
 A reference is news of a kind when its article still has it, its verdict changed at a check at
 or after the cutoff (links.verdict_since: set by the check that changed it), and change_kind of
@@ -41,13 +41,6 @@ def change_kind(before: str, now: str) -> str | None:
     return None
 
 
-def is_candidate(link: dict, cutoff: datetime | None) -> bool:
-    """A link row (store.report_links) that may be news: what store.report_news_links selects, in Python."""
-    if not link["still_linked"] or link["verdict"] not in VERDICT_OF_KIND.values():
-        return False
-    return cutoff is None or (link["verdict_since"] is not None and link["verdict_since"] >= cutoff)
-
-
 def edited(observation, cutoff: datetime | None):
     """The article's latest check when it is at or after `cutoff` and found the article's own text changed."""
     if observation is None or (cutoff is not None and observation.checked_at < cutoff):
@@ -56,36 +49,25 @@ def edited(observation, cutoff: datetime | None):
 
 
 class NewsCounter:
-    """How many changes of each kind (and ARTICLES_EDITED): a running Counter, a page of articles at a time."""
+    """How many changes of each kind (and ARTICLES_EDITED), counted once by `count`; `changes` streams them."""
 
     def __init__(self, store, cutoff: datetime | None) -> None:
         self.store, self.cutoff, self.counts = store, cutoff, Counter()
 
-    def add(self, article_urls: list[str], link_rows: list[dict]) -> None:
-        """One page: its articles' URLs and every link row of them (store.report_links, with still_linked)."""
-        candidates = [link for link in link_rows if is_candidate(link, self.cutoff)]
-        before = self._before([link["url"] for link in candidates])
-        for link in candidates:
-            kind = change_kind(before.get(link["url"], UNCHECKED), link["verdict"])
-            if kind is not None:
-                self.counts[kind] += 1
-        latest = self.store.latest_observations(article_urls)
-        self.counts[ARTICLES_EDITED] += sum(edited(latest.get(url), self.cutoff) is not None for url in article_urls)
-
-    def count_all(self, page_size: int) -> None:
-        """Count the news of the whole archive from its candidates alone: the links changed since the cutoff
-        (store.news_candidates, on the verdict_since index) and the articles whose text changed. What `add`
-        finds page by page, without reading the links that did not change."""
+    def count(self, article_id: int | None, page_size: int) -> None:
+        """Count the news (of one article, or of the whole archive) from its candidates alone: the links changed
+        since the cutoff (store.news_candidates, on the verdict_since index) and the articles whose text
+        changed. The links that did not change are never read."""
         after = None
         while True:
-            rows, after = self.store.news_candidates(self.cutoff, after, page_size)
+            rows, after = self.store.news_candidates(self.cutoff, after, page_size, article_id=article_id)
             rows = [row for row in rows if row["verdict"] in VERDICT_OF_KIND.values()]
             before = self._before(list(dict.fromkeys(row["url"] for row in rows)))
             self.counts.update(kind for row in rows
                                if (kind := change_kind(before.get(row["url"], UNCHECKED), row["verdict"])))
             if after is None:
                 break
-        self.counts[ARTICLES_EDITED] += sum(len(page) for page in self._article_pages(None, page_size))
+        self.counts[ARTICLES_EDITED] += sum(len(page) for page in self._article_pages(article_id, page_size))
 
     def _before(self, urls: list[str]) -> dict[str, str]:
         return self.store.latest_verdicts_before(urls, self.cutoff) if self.cutoff is not None and urls else {}

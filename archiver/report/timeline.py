@@ -1,43 +1,35 @@
-"""Verdicts over time: the verdict counts after each check run, and how much news since a moment.
+"""Verdicts over time: the verdict counts after each check run.
 
-Both are replayed from the observations the check cycle stores (each carries the
-link's verdict after that check), so reports need no table of their own.
+Read from the tallies the runs kept as they ended (kept_history), or replayed from the observations
+the check cycle stores, each carrying the link's verdict after that check (ReplayedHistory): for one
+article's report, and for runs from before the tallies were kept.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import datetime
 
 from archiver.report.model import RunVerdicts, ordered_counts
-from archiver.report.news import NewsCounter
 
 HISTORY_RUNS = 30  # bars in the verdicts-over-time chart: the newest runs that checked anything
 
 
-class NewsAndHistory:
-    """The verdict counts after each of `runs`, and the news (verdicts that changed, articles edited, in
-    checks at or after `cutoff`) counted by kind, tallied a page of articles at a time.
+class ReplayedHistory:
+    """The verdict counts after each of `runs`, tallied a page of references at a time.
 
-    Both add up over pages: a page's references bring their own changes, and their verdicts after
-    each run count once per citing article. Kept: per run one Counter, and one Counter of news by
-    kind; the news itself is read again when it is written (news.NewsCounter.changes).
+    A page's references count their verdict after each run once per citing article. Kept: one
+    Counter per run.
     """
 
-    def __init__(self, store, cutoff: datetime | None, runs: list[dict]) -> None:
-        self.store, self.cutoff, self.runs = store, cutoff, runs
-        self.news = NewsCounter(store, cutoff)
+    def __init__(self, store, runs: list[dict]) -> None:
+        self.store, self.runs = store, runs
         self.counts: dict[int, Counter] = {run["id"]: Counter() for run in runs}
         self.checked: Counter = Counter()
 
-    def add(self, article_rows: list[dict], link_rows: list[dict]) -> None:
-        """One page: its articles (store rows) and every link row of them (with still_linked)."""
-        self.news.add([row["url"] for row in article_rows], link_rows)
-        if self.runs:
-            self._add_history(Counter(link["url"] for link in link_rows))
-
-    def _add_history(self, citations: Counter) -> None:
-        """A page's references: their verdict after each run (the last check by then), once per citation."""
+    def add(self, link_rows: list[dict]) -> None:
+        """One page of articles' link rows (store.report_links): each reference's verdict after each run (the
+        last check by then), once per citation."""
+        citations = Counter(link["url"] for link in link_rows)
         urls = list(citations)
         state = self.store.latest_verdicts_before(urls, self.runs[0]["started_at"])
         checks_by_run: dict[int, list[tuple[str, str]]] = defaultdict(list)

@@ -188,11 +188,12 @@ class ReportQueries:
         return [{**row, "article_url": named[row["article_id"]]["url"],
                  "article_label": _label(named[row["article_id"]])} for row in rows], after_id
 
-    def news_candidates(self, changed_since: datetime | None, after: tuple[datetime, int] | None,
-                        limit: int) -> tuple[list[dict], tuple[datetime, int] | None]:
+    def news_candidates(self, changed_since: datetime | None, after: tuple[datetime, int] | None, limit: int, *,
+                        article_id: int | None = None) -> tuple[list[dict], tuple[datetime, int] | None]:
         """Up to `limit` links whose verdict changed at or after `changed_since` (verdict_since; every judged
         link when None) that their article still has, in (verdict_since, id) order after `after`; and the
-        `after` of the next page (None: there is none). Each row: "url", "verdict".
+        `after` of the next page (None: there is none); only the links of `article_id` when given. Each row:
+        "url", "verdict".
 
         Read on the (verdict_since, id) index alone: a walk costs what changed since `changed_since`, not the
         archive, which is how a report counts its news (report/news.py) without reading every link. (No
@@ -205,6 +206,8 @@ class ReportQueries:
             query = query.where(links.c.verdict_since >= changed_since)
         if after is not None:
             query = query.where(tuple_(*key) > tuple_(*after))
+        if article_id is not None:
+            query = query.where(links.c.article_id == article_id)
         with self._db.read("read news for a report") as connection:
             rows = connection.execute(query).all()
         following = (rows[-1].verdict_since, rows[-1].id) if len(rows) == limit else None
