@@ -65,11 +65,16 @@ class RunQueries:
     def finish_run(self, run_id: int, status: str, counts: dict, now: datetime, error: str | None = None) -> None:
         values = {"status": status, "counts": dict(counts), "finished_at": now, "error": error, "heartbeat_at": now}
 
+        # Counted in a read before the write: at a million links the count of the references the run checked
+        # reads every observation it made (seconds on SQLite), which must not hold the write lock.
+        with self._db.read("count a run's tally") as connection:
+            tally = _count_tally(connection, run_id)
+
         def work(connection: Connection) -> None:
             updated = connection.execute(runs.update().where(runs.c.id == run_id).values(values))
             if updated.rowcount != 1:
                 raise StoreError(f"no run with id {run_id}")
-            _tally(connection, run_id, now)
+            _keep_tally(connection, run_id, tally, now)
 
         self._db.write("finish a run", work)
 
@@ -93,7 +98,8 @@ class RunQueries:
                 connection.execute(runs.update().where(runs.c.id == row.id, runs.c.status == "running").values(
                     status="interrupted", finished_at=row.heartbeat_at or row.started_at,
                     error=f"interrupted: {reason}"))
-                _tally(connection, row.id, now)  # what its checks left: no later run has checked anything yet
+                # What its checks left (no later run has checked anything yet); rare enough to count in the lock.
+                _keep_tally(connection, row.id, _count_tally(connection, row.id), now)
         return gone
 
     def run_tallies(self, run_ids: list[int]) -> dict[int, tuple[int, dict[str, int]]]:
@@ -115,17 +121,23 @@ class RunQueries:
                    status=row.status, counts=dict(row.counts or {}))
 
 
-def _tally(connection: Connection, run_id: int, now: datetime) -> None:
-    """Keep the run's tally (run_tallies), if it made observations: one count of the references by verdict,
-    and of those whose URL it checked. At the end of a run, in its finishing transaction; a run that ends
-    twice (finished after being marked interrupted) keeps the later tally."""
+def _count_tally(connection: Connection, run_id: int) -> tuple[int, dict[str, int]] | None:
+    """(references whose URL the run checked, {verdict: references with it now}), or None for a run that made
+    no observation (it has no bar in the history chart)."""
     if not connection.execute(select(exists().where(observations.c.run_id == run_id))).scalar():
-        return
-    verdicts = dict(connection.execute(select(links.c.verdict, func.count()).where(links.c.verdict.is_not(None))
-                                       .group_by(links.c.verdict)).all())
+        return None
+    verdicts = connection.execute(select(links.c.verdict, func.count()).where(links.c.verdict.is_not(None))
+                                  .group_by(links.c.verdict)).all()
     checked = connection.execute(select(func.count()).select_from(links).where(
         links.c.url.in_(select(observations.c.url).where(observations.c.run_id == run_id)))).scalar_one()
+    return int(checked), {verdict: int(n) for verdict, n in verdicts}
+
+
+def _keep_tally(connection: Connection, run_id: int, tally: tuple[int, dict[str, int]] | None, now: datetime) -> None:
+    """Keep the run's tally (run_tallies) as it ends; a run that ends twice (finished after being marked
+    interrupted) keeps the later one."""
+    if tally is None:
+        return
     connection.execute(delete(run_tallies).where(run_tallies.c.run_id == run_id))
-    connection.execute(run_tallies.insert().values(run_id=run_id, references_checked=checked,
-                                                   verdicts={verdict: int(n) for verdict, n in verdicts.items()},
+    connection.execute(run_tallies.insert().values(run_id=run_id, references_checked=tally[0], verdicts=tally[1],
                                                    tallied_at=now))
